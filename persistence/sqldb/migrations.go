@@ -1,0 +1,80 @@
+package sqldb
+
+// migrations is the schema's history, oldest first. Never edit an applied
+// migration: add a new one. Each runs on SQLite and PostgreSQL.
+var migrations = []migration{
+	{1, "users_workspaces_chats", `
+CREATE TABLE users (
+	id TEXT PRIMARY KEY,
+	email TEXT NOT NULL UNIQUE,
+	password_hash TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+
+CREATE TABLE workspaces (
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX workspaces_owner_idx ON workspaces (owner_id);
+
+CREATE TABLE workspace_members (
+	workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	role TEXT NOT NULL,
+	added_by TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	PRIMARY KEY (workspace_id, user_id)
+);
+CREATE INDEX workspace_members_user_idx ON workspace_members (user_id);
+
+CREATE TABLE chats (
+	id TEXT PRIMARY KEY,
+	workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	created_by TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	title TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX chats_workspace_idx ON chats (workspace_id, created_at);
+
+CREATE TABLE chat_secrets (
+	id TEXT PRIMARY KEY,
+	kind TEXT NOT NULL,
+	token_hash TEXT NOT NULL UNIQUE,
+	chat_id TEXT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+	workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	created_by TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	last_used_at {{ts}}
+);
+CREATE INDEX chat_secrets_chat_idx ON chat_secrets (chat_id);
+CREATE INDEX chat_secrets_expires_idx ON chat_secrets (expires_at);
+
+CREATE TABLE agents (
+	id TEXT PRIMARY KEY,
+	owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	model_id TEXT NOT NULL,
+	status TEXT NOT NULL,
+	config TEXT NOT NULL DEFAULT '{}',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX agents_owner_idx ON agents (owner_id);
+
+CREATE TABLE workspace_agents (
+	workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	added_by TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	PRIMARY KEY (workspace_id, agent_id)
+);
+CREATE INDEX workspace_agents_agent_idx ON workspace_agents (agent_id);
+`},
+}

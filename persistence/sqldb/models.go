@@ -1,0 +1,88 @@
+package sqldb
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// User is a row of users.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+	ID            string    `bun:"id,pk"`
+	Email         string    `bun:"email"`
+	PasswordHash  string    `bun:"password_hash"`
+	CreatedAt     time.Time `bun:"created_at"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
+
+// Workspace is a row of workspaces.
+type Workspace struct {
+	bun.BaseModel `bun:"table:workspaces"`
+	ID            string    `bun:"id,pk"`
+	Name          string    `bun:"name"`
+	OwnerID       string    `bun:"owner_id"`
+	CreatedAt     time.Time `bun:"created_at"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
+
+// WorkspaceMember is a row of workspace_members: one person's role in one
+// workspace. The owner has a row too, with role "owner".
+type WorkspaceMember struct {
+	bun.BaseModel `bun:"table:workspace_members"`
+	WorkspaceID   string    `bun:"workspace_id,pk"`
+	UserID        string    `bun:"user_id,pk"`
+	Role          string    `bun:"role"`
+	AddedBy       string    `bun:"added_by"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// Chat is a row of chats.
+type Chat struct {
+	bun.BaseModel `bun:"table:chats"`
+	ID            string    `bun:"id,pk"`
+	WorkspaceID   string    `bun:"workspace_id"`
+	CreatedBy     string    `bun:"created_by"`
+	Title         string    `bun:"title"`
+	CreatedAt     time.Time `bun:"created_at"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
+
+// ChatSecret is a row of chat_secrets: a connection or message string, kept
+// only as the SHA-256 of the string.
+type ChatSecret struct {
+	bun.BaseModel `bun:"table:chat_secrets"`
+	ID            string     `bun:"id,pk"`
+	Kind          string     `bun:"kind"`
+	TokenHash     string     `bun:"token_hash"`
+	ChatID        string     `bun:"chat_id"`
+	WorkspaceID   string     `bun:"workspace_id"`
+	CreatedBy     string     `bun:"created_by"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	ExpiresAt     time.Time  `bun:"expires_at"`
+	LastUsedAt    *time.Time `bun:"last_used_at"`
+}
+
+// Agent is a row of agents.
+type Agent struct {
+	bun.BaseModel `bun:"table:agents"`
+	ID            string    `bun:"id,pk"`
+	OwnerID       string    `bun:"owner_id"`
+	Name          string    `bun:"name"`
+	Description   string    `bun:"description"`
+	ModelID       string    `bun:"model_id"`
+	Status        string    `bun:"status"`
+	Config        string    `bun:"config"`
+	CreatedAt     time.Time `bun:"created_at"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
+
+// WorkspaceAgent is a row of workspace_agents: an agent attached to a
+// workspace, answering in its chats.
+type WorkspaceAgent struct {
+	bun.BaseModel `bun:"table:workspace_agents"`
+	WorkspaceID   string    `bun:"workspace_id,pk"`
+	AgentID       string    `bun:"agent_id,pk"`
+	AddedBy       string    `bun:"added_by"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
