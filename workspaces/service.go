@@ -1,0 +1,46 @@
+package workspaces
+
+import (
+	"time"
+
+	"github.com/atrium-hq/atrium/persistence/sqldb"
+)
+
+// Config configures a Service. The zero value works.
+type Config struct {
+	// ConnectionStringTTL is how long a connection string from
+	// GET /chat/authorize stays valid. Zero means one hour.
+	ConnectionStringTTL time.Duration
+	// MessageStringTTL is how long a message string from
+	// GET /chat/authorize/message stays valid. Zero means ten minutes.
+	MessageStringTTL time.Duration
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Service is the workspaces domain over a SQL database. Safe for concurrent use.
+type Service struct {
+	db     *sqldb.DB
+	cfg    Config
+	hasher *hasher
+}
+
+// New returns a Service on db, which must be migrated.
+func New(db *sqldb.DB, cfg Config) *Service {
+	if cfg.ConnectionStringTTL == 0 {
+		cfg.ConnectionStringTTL = time.Hour
+	}
+	if cfg.MessageStringTTL == 0 {
+		cfg.MessageStringTTL = 10 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{db: db, cfg: cfg, hasher: newHasher()}
+}
+
+// now returns the current time in UTC, truncated to microseconds so it
+// round-trips through both databases unchanged.
+func (s *Service) now() time.Time {
+	return s.cfg.Now().UTC().Truncate(time.Microsecond)
+}
