@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// writeJSON writes v as the JSON body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v) // a write error means the client left; nothing to do
+}
+
+// object is a decoded JSON object whose fields are read on demand, so each
+// field's absence and type get their own message.
+type object map[string]json.RawMessage
+
+var (
+	errMissingJSON = workspaces.E(workspaces.KindInvalid, "Missing JSON in request")
+	errTooLarge    = workspaces.E(workspaces.KindTooLarge, "Request body too large")
+)
+
+// readObject reads the request body as a JSON object of at most
+// s.cfg.MaxBodyBytes. An empty body is errMissingJSON, or an empty object
+// when optional.
+func (s *server) readObject(w http.ResponseWriter, r *http.Request, optional bool) (object, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, errTooLarge
+		}
+		return nil, workspaces.E(workspaces.KindInvalid, "Could not read request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return object{}, nil
+		}
+		return nil, errMissingJSON
+	}
+	var obj object
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" && !optional {
+			return nil, errMissingJSON
+		}
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return nil, workspaces.E(workspaces.KindInvalid, fmt.Sprintf("Invalid JSON in request: %v", syn))
+		case errors.As(err, &typ), obj == nil:
+			return nil, workspaces.E(workspaces.KindInvalid, "Invalid JSON in request: expected an object")
+		default:
+			return nil, workspaces.E(workspaces.KindInvalid, "Invalid JSON in request")
+		}
+	}
+	return obj, nil
+}
+
+// str returns the string field key: "" when absent or null, an error when it
+// has another type.
+func (o object) str(key string) (string, error) {
+	raw, ok := o[key]
+	if !ok || string(raw) == "null" {
+		return "", nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", workspaces.E(workspaces.KindInvalid, fmt.Sprintf("Invalid value for '%s': expected a string", key))
+	}
+	return v, nil
+}
+
+// optStr is str for optional fields that must be told apart from "": nil
+// when absent or null.
+func (o object) optStr(key string) (*string, error) {
+	raw, ok := o[key]
+	if !ok || string(raw) == "null" {
+		return nil, nil
+	}
+	v, err := o.str(key)
+	return &v, err
+}
+
+// timestamp formats t the one way every seed 002 response does.
+func timestamp(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
+}

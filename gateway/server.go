@@ -1,0 +1,46 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// Deps are the services the gateway serves. All are required.
+type Deps struct {
+	Logger     *slog.Logger
+	Workspaces *workspaces.Service
+	Agents     *agents.Service
+	Tokens     *workspaces.Tokens
+	// Checks are the readiness checks of /readyz, by name ("database", ...).
+	Checks map[string]func(context.Context) error
+}
+
+// Config tunes the gateway. The zero value works.
+type Config struct {
+	// MaxBodyBytes caps JSON request bodies. Zero means 1 MiB.
+	MaxBodyBytes int64
+}
+
+// NewServer returns the gateway's handler. It does not listen.
+func NewServer(deps Deps, cfg Config) http.Handler {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	s := &server{Deps: deps, cfg: cfg}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	var h http.Handler = mux
+	h = s.recoverPanics(h)
+	h = s.logRequests(h)
+	return h
+}
+
+// server carries the dependencies to the handler makers.
+type server struct {
+	Deps
+	cfg Config
+}
