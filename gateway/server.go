@@ -44,3 +44,14 @@ type server struct {
 	Deps
 	cfg Config
 }
+
+// NewProbes returns a handler with only /healthz and /readyz, for nodes that
+// run without the gateway role.
+func NewProbes(logger *slog.Logger, checks map[string]func(context.Context) error) http.Handler {
+	s := &server{Deps: Deps{Logger: logger, Checks: checks}}
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", handleHealthz())
+	mux.Handle("GET /readyz", s.handleReadyz())
+	mux.Handle("/", handleNoRoute(mux))
+	return s.recoverPanics(mux)
+}

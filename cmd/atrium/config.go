@@ -1,0 +1,210 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything atrium can be told, from flags and the environment.
+// Flags win over the environment.
+type config struct {
+	addr        string
+	dataDir     string
+	databaseURL string
+	natsURL     string
+	natsListen  string
+	jwtSecret   string
+	jwtTTL      time.Duration
+	connTTL     time.Duration
+	msgTTL      time.Duration
+	maxBody     int64
+	roles       roles
+	logLevel    slog.Level
+	logFormat   string
+}
+
+// setting is one environment variable atrium reads.
+type setting struct {
+	env, def, help string
+}
+
+// settings lists every environment variable, with its default and meaning.
+// An ATRIUM_* variable not listed here stops startup, so a typo is caught.
+var settings = []setting{
+	{"ATRIUM_ADDR", ":8080", "HTTP listen address"},
+	{"ATRIUM_DATA_DIR", "./data", "directory for the SQLite file, Pebble, embedded NATS and the JWT secret"},
+	{"DATABASE_URL", "", "postgres://… to use PostgreSQL; empty for SQLite in the data dir"},
+	{"NATS_URL", "", "nats://… of an external NATS with JetStream; empty for an embedded server"},
+	{"ATRIUM_NATS_LISTEN", "", "host:port where the embedded NATS also accepts other nodes; empty for in-process only"},
+	{"ATRIUM_ROLES", "gateway,hub,runner", "roles this node runs"},
+	{"ATRIUM_JWT_SECRET", "", "HS256 secret for login tokens (32+ bytes); empty: generated once into the data dir"},
+	{"ATRIUM_JWT_TTL", "24h", "lifetime of login tokens"},
+	{"ATRIUM_CONNECTION_STRING_TTL", "1h", "lifetime of chat connection strings"},
+	{"ATRIUM_MESSAGE_STRING_TTL", "10m", "lifetime of chat message strings"},
+	{"ATRIUM_MAX_BODY_BYTES", "1048576", "largest JSON request body accepted"},
+	{"ATRIUM_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"ATRIUM_LOG_FORMAT", "text", "text or json"},
+}
+
+// ignoredEnv are ATRIUM_* variables that belong to the tests, not the server.
+var ignoredEnv = map[string]bool{"ATRIUM_TEST_DATABASE_URL": true}
+
+// loadConfig parses the flags of a command and the environment. Errors are
+// one line naming the setting.
+func loadConfig(name string, args []string, environ []string, stderr io.Writer) (config, error) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.env] = true
+		if _, ok := env[s.env]; !ok {
+			env[s.env] = s.def
+		}
+	}
+	var unknown []string
+	for k := range env {
+		if strings.HasPrefix(k, "ATRIUM_") && !known[k] && !ignoredEnv[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return config{}, fmt.Errorf("%s: unknown setting (see `atrium %s -h`)", strings.Join(unknown, ", "), name)
+	}
+
+	fs := flag.NewFlagSet("atrium "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", env["ATRIUM_ADDR"], "HTTP listen address (ATRIUM_ADDR)")
+	dataDir := fs.String("data-dir", env["ATRIUM_DATA_DIR"], "data directory (ATRIUM_DATA_DIR)")
+	dbURL := fs.String("database-url", env["DATABASE_URL"], "PostgreSQL URL; empty for SQLite (DATABASE_URL)")
+	natsURL := fs.String("nats-url", env["NATS_URL"], "external NATS URL; empty for embedded (NATS_URL)")
+	natsListen := fs.String("nats-listen", env["ATRIUM_NATS_LISTEN"], "embedded NATS listen address for other nodes (ATRIUM_NATS_LISTEN)")
+	rolesFlag := fs.String("roles", env["ATRIUM_ROLES"], "comma-separated roles: gateway, hub, runner (ATRIUM_ROLES)")
+	logLevel := fs.String("log-level", env["ATRIUM_LOG_LEVEL"], "debug, info, warn, error (ATRIUM_LOG_LEVEL)")
+	logFormat := fs.String("log-format", env["ATRIUM_LOG_FORMAT"], "text or json (ATRIUM_LOG_FORMAT)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: atrium %s [flags]\n\nflags:\n", name)
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nenvironment:\n")
+		for _, s := range settings {
+			fmt.Fprintf(stderr, "  %-30s %s (default %q)\n", s.env, s.help, s.def)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("atrium %s: unexpected argument %q", name, fs.Arg(0))
+	}
+
+	c := config{
+		addr: *addr, databaseURL: *dbURL, natsURL: *natsURL, natsListen: *natsListen,
+		jwtSecret: env["ATRIUM_JWT_SECRET"], logFormat: *logFormat,
+	}
+	var err error
+	if c.dataDir, err = filepath.Abs(*dataDir); err != nil || *dataDir == "" {
+		return config{}, fmt.Errorf("ATRIUM_DATA_DIR: bad path %q", *dataDir)
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return config{}, fmt.Errorf("ATRIUM_ADDR: %q is not host:port", c.addr)
+	}
+	if c.natsListen != "" {
+		if _, _, err := net.SplitHostPort(c.natsListen); err != nil {
+			return config{}, fmt.Errorf("ATRIUM_NATS_LISTEN: %q is not host:port", c.natsListen)
+		}
+		if c.natsURL != "" {
+			return config{}, errors.New("ATRIUM_NATS_LISTEN: only for the embedded NATS; unset NATS_URL or this")
+		}
+	}
+	if c.databaseURL != "" && !strings.HasPrefix(c.databaseURL, "postgres://") && !strings.HasPrefix(c.databaseURL, "postgresql://") {
+		return config{}, errors.New("DATABASE_URL: want postgres://… or postgresql://…, or empty for SQLite")
+	}
+	if c.natsURL != "" && !strings.Contains(c.natsURL, "://") {
+		return config{}, fmt.Errorf("NATS_URL: %q is not a URL like nats://host:4222", c.natsURL)
+	}
+	if c.jwtSecret != "" && len(c.jwtSecret) < 32 {
+		return config{}, errors.New("ATRIUM_JWT_SECRET: must be at least 32 bytes")
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{{"ATRIUM_JWT_TTL", &c.jwtTTL}, {"ATRIUM_CONNECTION_STRING_TTL", &c.connTTL}, {"ATRIUM_MESSAGE_STRING_TTL", &c.msgTTL}} {
+		v, err := time.ParseDuration(env[d.env])
+		if err != nil || v <= 0 {
+			return config{}, fmt.Errorf("%s: %q is not a positive duration like 10m or 24h", d.env, env[d.env])
+		}
+		*d.dst = v
+	}
+	if c.maxBody, err = strconv.ParseInt(env["ATRIUM_MAX_BODY_BYTES"], 10, 64); err != nil || c.maxBody < 1024 {
+		return config{}, fmt.Errorf("ATRIUM_MAX_BODY_BYTES: %q is not a number of bytes >= 1024", env["ATRIUM_MAX_BODY_BYTES"])
+	}
+	if c.roles, err = parseRoles(*rolesFlag); err != nil {
+		return config{}, err
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return config{}, fmt.Errorf("ATRIUM_LOG_LEVEL: %q is not debug, info, warn or error", *logLevel)
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return config{}, fmt.Errorf("ATRIUM_LOG_FORMAT: %q is not text or json", c.logFormat)
+	}
+	return c, nil
+}
+
+// roles is the set of roles a node runs.
+type roles struct {
+	gateway, hub, runner bool
+}
+
+func parseRoles(s string) (roles, error) {
+	var r roles
+	for _, name := range strings.Split(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "gateway":
+			r.gateway = true
+		case "hub":
+			r.hub = true
+		case "runner":
+			r.runner = true
+		case "":
+		default:
+			return roles{}, fmt.Errorf("ATRIUM_ROLES: unknown role %q (want gateway, hub, runner)", strings.TrimSpace(name))
+		}
+	}
+	if r == (roles{}) {
+		return roles{}, errors.New("ATRIUM_ROLES: no role given (want gateway, hub, runner)")
+	}
+	return r, nil
+}
+
+func (r roles) String() string {
+	var names []string
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{r.gateway, "gateway"}, {r.hub, "hub"}, {r.runner, "runner"}} {
+		if x.on {
+			names = append(names, x.name)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+func (c config) logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.logLevel}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

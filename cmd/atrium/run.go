@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/gateway"
+	"github.com/atrium-hq/atrium/persistence/bus"
+	"github.com/atrium-hq/atrium/persistence/kv"
+	"github.com/atrium-hq/atrium/persistence/sqldb"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `usage: atrium <command> [flags]
+
+commands:
+  serve     run Atrium (all roles unless --roles says otherwise)
+  migrate   bring the database schema up to date and exit
+  version   print the version
+
+Run "atrium <command> -h" for the flags and environment of a command.`
+
+// run is the whole program; main only calls it. It returns when ctx is done
+// (after a clean shutdown) or on the first error.
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := loadConfig("serve", args[1:], environ, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout, cfg.logger(stderr))
+	case "migrate":
+		cfg, err := loadConfig("migrate", args[1:], environ, stderr)
+		if err != nil {
+			return err
+		}
+		return migrate(ctx, cfg, stdout)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "atrium", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func openDB(ctx context.Context, cfg config) (*sqldb.DB, error) {
+	return sqldb.Open(ctx, sqldb.Config{URL: cfg.databaseURL, DataDir: cfg.dataDir})
+}
+
+func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range applied {
+		fmt.Fprintln(stdout, "applied", m)
+	}
+	fmt.Fprintf(stdout, "%s: schema at version %d\n", db.Where, v)
+	return nil
+}
+
+// serve starts the stores, then the HTTP server, and on ctx.Done shuts them
+// down in reverse order.
+func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger) error {
+	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
+		return fmt.Errorf("ATRIUM_DATA_DIR: %w", err)
+	}
+	secret, err := jwtSecret(cfg)
+	if err != nil {
+		return err
+	}
+
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	logger.Info("database ready", "where", db.Where, "migrations_applied", len(applied))
+
+	store, err := kv.Open(filepath.Join(cfg.dataDir, "pebble"), kv.Config{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	nats, err := bus.Start(ctx, bus.Config{URL: cfg.natsURL, DataDir: cfg.dataDir, Listen: cfg.natsListen, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer nats.Close()
+	logger.Info("nats ready", "where", nats.Where)
+
+	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL})
+	ag := agents.New(db, ws)
+	tokens := workspaces.NewTokens(secret, cfg.jwtTTL, nil)
+	checks := map[string]func(context.Context) error{
+		"database": db.Ping,
+		"nats":     nats.Ping,
+		"pebble":   func(context.Context) error { return store.Ping() },
+	}
+
+	var handler http.Handler
+	if cfg.roles.gateway {
+		handler = gateway.NewServer(gateway.Deps{Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks}, gateway.Config{MaxBodyBytes: cfg.maxBody})
+	} else {
+		handler = gateway.NewProbes(logger, checks)
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("ATRIUM_ADDR: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	// This line is the contract with scripts and tests that start atrium on
+	// port 0: it names the address actually bound.
+	fmt.Fprintf(stdout, "atrium %s listening on http://%s (roles %s)\n", version, ln.Addr(), cfg.roles)
+	logger.Info("serving", "addr", ln.Addr().String(), "roles", cfg.roles.String(), "data_dir", cfg.dataDir)
+
+	go purgeExpired(ctx, ws, logger)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("http shutdown", "err", err)
+		srv.Close()
+	}
+	return nil
+}
+
+// purgeExpired deletes expired chat strings every ten minutes until ctx ends.
+func purgeExpired(ctx context.Context, ws *workspaces.Service, logger *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := ws.PurgeExpiredSecrets(ctx); err != nil {
+				logger.Warn("purge expired chat strings", "err", err)
+			} else if n > 0 {
+				logger.Debug("purged expired chat strings", "count", n)
+			}
+		}
+	}
+}
+
+// jwtSecret returns ATRIUM_JWT_SECRET, or the secret kept in the data dir,
+// generating it on first start so tokens survive restarts.
+func jwtSecret(cfg config) ([]byte, error) {
+	if cfg.jwtSecret != "" {
+		return []byte(cfg.jwtSecret), nil
+	}
+	path := filepath.Join(cfg.dataDir, "jwt_secret")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return nil, fmt.Errorf("ATRIUM_JWT_SECRET: %s holds fewer than 32 bytes; delete it to generate a new one", path)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("ATRIUM_JWT_SECRET: read %s: %w", path, err)
+	}
+	var raw [32]byte
+	rand.Read(raw[:])
+	s := hex.EncodeToString(raw[:])
+	// Write a temp file and hard-link it into place: the link either creates
+	// the complete file or fails because another process made it first.
+	tmp, err := os.CreateTemp(cfg.dataDir, ".jwt_secret-*")
+	if err != nil {
+		return nil, fmt.Errorf("ATRIUM_JWT_SECRET: create secret in %s: %w", cfg.dataDir, err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(s + "\n")
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("ATRIUM_JWT_SECRET: write secret: %w", werr)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return jwtSecret(cfg)
+	} else if err != nil {
+		return nil, fmt.Errorf("ATRIUM_JWT_SECRET: create %s: %w", path, err)
+	}
+	return []byte(s), nil
+}
