@@ -78,6 +78,9 @@ func (s *Service) Create(ctx context.Context, owner workspaces.UserID, a NewAgen
 
 // Agent returns agent id if caller may see it: they own it, or it is published.
 func (s *Service) Agent(ctx context.Context, caller workspaces.UserID, id ID) (Agent, error) {
+	if !workspaces.ValidID(string(id)) {
+		return Agent{}, workspaces.E(workspaces.KindNotFound, "Agent not found")
+	}
 	var row sqldb.Agent
 	err := s.db.NewSelect().Model(&row).
 		Where("id = ?", string(id)).
@@ -112,6 +115,9 @@ func (s *Service) Attach(ctx context.Context, caller workspaces.UserID, ws works
 func (s *Service) Detach(ctx context.Context, caller workspaces.UserID, ws workspaces.WorkspaceID, agent ID) error {
 	if _, err := s.workspaces.OwnedWorkspace(ctx, caller, ws); err != nil {
 		return err
+	}
+	if !workspaces.ValidID(string(agent)) {
+		return workspaces.E(workspaces.KindNotFound, "Agent not found in workspace")
 	}
 	res, err := s.db.NewDelete().Model((*sqldb.WorkspaceAgent)(nil)).
 		Where("workspace_id = ? AND agent_id = ?", string(ws), string(agent)).Exec(ctx)

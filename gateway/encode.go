@@ -8,7 +8,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -78,6 +80,9 @@ func (o object) str(key string) (string, error) {
 	var v string
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return "", workspaces.E(workspaces.KindInvalid, fmt.Sprintf("Invalid value for '%s': expected a string", key))
+	}
+	if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
+		return "", workspaces.E(workspaces.KindInvalid, fmt.Sprintf("Invalid value for '%s': must be UTF-8 text without NUL characters", key))
 	}
 	return v, nil
 }

@@ -98,6 +98,9 @@ func (s *Service) DeleteChat(ctx context.Context, user UserID, id ChatID) error 
 // chatAccess loads chat id with user's role in its workspace ("" for none),
 // or a KindNotFound "Chat not found".
 func (s *Service) chatAccess(ctx context.Context, user UserID, id ChatID) (Chat, error) {
+	if !validID(string(id)) {
+		return Chat{}, E(KindNotFound, msgChatNotFound)
+	}
 	var row sqldb.Chat
 	if err := s.db.NewSelect().Model(&row).Where("id = ?", string(id)).Scan(ctx); err != nil {
 		if sqldb.IsNoRows(err) {

@@ -40,7 +40,11 @@ func (s *Service) AddMember(ctx context.Context, caller UserID, id WorkspaceID, 
 	if err != nil {
 		return Member{}, Internal("add member", err)
 	}
-	return Member{UserID: UserID(u.ID), Email: u.Email, Role: role, AddedBy: caller, CreatedAt: row.CreatedAt}, nil
+	// On a role change the row keeps its first added_by and created_at.
+	if err := s.db.NewSelect().Model(row).WherePK().Scan(ctx); err != nil {
+		return Member{}, Internal("read member", err)
+	}
+	return Member{UserID: UserID(u.ID), Email: u.Email, Role: Role(row.Role), AddedBy: UserID(row.AddedBy), CreatedAt: row.CreatedAt}, nil
 }
 
 // Members lists the people of workspace id, the owner first. Only the owner may.
@@ -83,6 +87,8 @@ func (s *Service) RemoveMember(ctx context.Context, caller UserID, id WorkspaceI
 		return E(KindForbidden, msgNotOwner)
 	case user == ws.Owner:
 		return E(KindInvalid, "The owner cannot be removed from the workspace")
+	case !validID(string(user)):
+		return E(KindNotFound, "Member not found")
 	}
 	res, err := s.db.NewDelete().Model((*sqldb.WorkspaceMember)(nil)).
 		Where("workspace_id = ? AND user_id = ?", string(id), string(user)).Exec(ctx)

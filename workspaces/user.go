@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/atrium-hq/atrium/persistence/sqldb"
 )
@@ -30,7 +31,7 @@ func NormalizeEmail(email string) string {
 
 func validateEmail(email string) error {
 	at := strings.IndexByte(email, '@')
-	if len(email) > maxEmailLen || at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n") {
+	if len(email) > maxEmailLen || at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n\x00") || !utf8.ValidString(email) {
 		return E(KindInvalid, "Invalid email address")
 	}
 	return nil
@@ -89,6 +90,9 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (Use
 
 // User returns the user with id.
 func (s *Service) User(ctx context.Context, id UserID) (User, error) {
+	if !validID(string(id)) {
+		return User{}, E(KindNotFound, "User not found")
+	}
 	var row sqldb.User
 	if err := s.db.NewSelect().Model(&row).Where("id = ?", string(id)).Scan(ctx); err != nil {
 		if sqldb.IsNoRows(err) {
@@ -146,6 +150,9 @@ func (s *Service) UpdateUser(ctx context.Context, id UserID, u UserUpdate) (User
 }
 
 func (s *Service) userByEmail(ctx context.Context, email string) (*sqldb.User, error) {
+	if strings.ContainsRune(email, 0) || !utf8.ValidString(email) {
+		return nil, E(KindNotFound, "User not found")
+	}
 	var row sqldb.User
 	if err := s.db.NewSelect().Model(&row).Where("email = ?", email).Scan(ctx); err != nil {
 		if sqldb.IsNoRows(err) {

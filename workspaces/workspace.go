@@ -49,6 +49,9 @@ const (
 
 func validateName(name string) (string, error) {
 	name = strings.TrimSpace(name)
+	if strings.ContainsRune(name, 0) || !utf8.ValidString(name) {
+		return "", E(KindInvalid, "Name must be UTF-8 text without NUL characters")
+	}
 	if utf8.RuneCountInString(name) > maxNameLen {
 		return "", E(KindInvalid, "Name is too long (at most 200 characters)")
 	}
@@ -183,6 +186,9 @@ func (s *Service) DeleteWorkspace(ctx context.Context, user UserID, id Workspace
 // access loads workspace id with user's role in it ("" for none), or a
 // KindNotFound "Workspace not found".
 func (s *Service) access(ctx context.Context, user UserID, id WorkspaceID) (Workspace, error) {
+	if !validID(string(id)) {
+		return Workspace{}, E(KindNotFound, msgWorkspaceNotFound)
+	}
 	var row sqldb.Workspace
 	if err := s.db.NewSelect().Model(&row).Where("id = ?", string(id)).Scan(ctx); err != nil {
 		if sqldb.IsNoRows(err) {
