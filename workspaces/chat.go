@@ -98,7 +98,7 @@ func (s *Service) DeleteChat(ctx context.Context, user UserID, id ChatID) error 
 // chatAccess loads chat id with user's role in its workspace ("" for none),
 // or a KindNotFound "Chat not found".
 func (s *Service) chatAccess(ctx context.Context, user UserID, id ChatID) (Chat, error) {
-	if !validID(string(id)) {
+	if !ValidID(string(id)) {
 		return Chat{}, E(KindNotFound, msgChatNotFound)
 	}
 	var row sqldb.Chat

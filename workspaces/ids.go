@@ -3,6 +3,8 @@ package workspaces
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
+	"unicode/utf8"
 )
 
 // UserID identifies a user. IDs have their own types so a workspace id can
@@ -15,9 +17,9 @@ type WorkspaceID string
 // ChatID identifies a chat.
 type ChatID string
 
-// validID reports whether s could be an id: 1 to 64 letters, digits, '-'
-// or '_'. Lookups refuse anything else as not found before it reaches SQL.
-func validID(s string) bool {
+// ValidID reports whether s could be an Atrium id: 1 to 64 letters, digits,
+// '-' or '_'. Lookups refuse anything else as not found before it reaches SQL.
+func ValidID(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
 	}
@@ -30,9 +32,11 @@ func validID(s string) bool {
 	return true
 }
 
-// ValidID reports whether s has the form of an Atrium id, for packages that
-// look ids up themselves.
-func ValidID(s string) bool { return validID(s) }
+// isText reports whether s is UTF-8 with no NUL byte: what the databases
+// (and Bun, which refuses NUL) can store.
+func isText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
 
 // NewID returns a random 128-bit id as 32 hex digits.
 func NewID() string {

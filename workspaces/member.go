@@ -87,7 +87,7 @@ func (s *Service) RemoveMember(ctx context.Context, caller UserID, id WorkspaceI
 		return E(KindForbidden, msgNotOwner)
 	case user == ws.Owner:
 		return E(KindInvalid, "The owner cannot be removed from the workspace")
-	case !validID(string(user)):
+	case !ValidID(string(user)):
 		return E(KindNotFound, "Member not found")
 	}
 	res, err := s.db.NewDelete().Model((*sqldb.WorkspaceMember)(nil)).

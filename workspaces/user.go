@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/atrium-hq/atrium/persistence/sqldb"
 )
@@ -31,7 +30,7 @@ func NormalizeEmail(email string) string {
 
 func validateEmail(email string) error {
 	at := strings.IndexByte(email, '@')
-	if len(email) > maxEmailLen || at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n\x00") || !utf8.ValidString(email) {
+	if len(email) > maxEmailLen || at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n") || !isText(email) {
 		return E(KindInvalid, "Invalid email address")
 	}
 	return nil
@@ -90,7 +89,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (Use
 
 // User returns the user with id.
 func (s *Service) User(ctx context.Context, id UserID) (User, error) {
-	if !validID(string(id)) {
+	if !ValidID(string(id)) {
 		return User{}, E(KindNotFound, "User not found")
 	}
 	var row sqldb.User
@@ -150,7 +149,7 @@ func (s *Service) UpdateUser(ctx context.Context, id UserID, u UserUpdate) (User
 }
 
 func (s *Service) userByEmail(ctx context.Context, email string) (*sqldb.User, error) {
-	if strings.ContainsRune(email, 0) || !utf8.ValidString(email) {
+	if !isText(email) {
 		return nil, E(KindNotFound, "User not found")
 	}
 	var row sqldb.User

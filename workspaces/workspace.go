@@ -49,7 +49,7 @@ const (
 
 func validateName(name string) (string, error) {
 	name = strings.TrimSpace(name)
-	if strings.ContainsRune(name, 0) || !utf8.ValidString(name) {
+	if !isText(name) {
 		return "", E(KindInvalid, "Name must be UTF-8 text without NUL characters")
 	}
 	if utf8.RuneCountInString(name) > maxNameLen {
@@ -186,7 +186,7 @@ func (s *Service) DeleteWorkspace(ctx context.Context, user UserID, id Workspace
 // access loads workspace id with user's role in it ("" for none), or a
 // KindNotFound "Workspace not found".
 func (s *Service) access(ctx context.Context, user UserID, id WorkspaceID) (Workspace, error) {
-	if !validID(string(id)) {
+	if !ValidID(string(id)) {
 		return Workspace{}, E(KindNotFound, msgWorkspaceNotFound)
 	}
 	var row sqldb.Workspace

@@ -67,20 +67,27 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	}
 }
 
-func openDB(ctx context.Context, cfg config) (*sqldb.DB, error) {
-	return sqldb.Open(ctx, sqldb.Config{URL: cfg.databaseURL, DataDir: cfg.dataDir})
+// openDB opens the configured database and brings its schema up to date,
+// returning the migrations it applied.
+func openDB(ctx context.Context, cfg config) (*sqldb.DB, []string, error) {
+	db, err := sqldb.Open(ctx, sqldb.Config{URL: cfg.databaseURL, DataDir: cfg.dataDir})
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, applied, nil
 }
 
 func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
-	db, err := openDB(ctx, cfg)
+	db, applied, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	applied, err := db.Migrate(ctx)
-	if err != nil {
-		return err
-	}
 	v, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return err
@@ -103,15 +110,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		return err
 	}
 
-	db, err := openDB(ctx, cfg)
+	db, applied, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	applied, err := db.Migrate(ctx)
-	if err != nil {
-		return err
-	}
 	logger.Info("database ready", "where", db.Where, "migrations_applied", len(applied))
 
 	store, err := kv.Open(filepath.Join(cfg.dataDir, "pebble"), kv.Config{Logger: logger})
