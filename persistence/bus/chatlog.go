@@ -1,0 +1,324 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The chat log's names. Events are published to atrium.chat.<ws>.<chat>;
+// the stream stores them and republishes each stored event, in stream order,
+// to atrium.live.<ws>.<chat>, which is what live watchers subscribe to. A
+// publish the stream refuses (a sequence conflict) is therefore never seen
+// by a watcher.
+const (
+	chatStream   = "ATRIUM_CHAT"
+	chatPrefix   = "atrium.chat."
+	livePrefix   = "atrium.live."
+	seqHeader    = "Atrium-Seq"
+	maxAppendTry = 50
+)
+
+// ChatSubject is the subject events of chat in workspace ws are published to.
+func ChatSubject(ws, chat string) string { return chatPrefix + ws + "." + chat }
+
+// WorkspaceSubject matches the events of every chat of workspace ws.
+func WorkspaceSubject(ws string) string { return chatPrefix + ws + ".*" }
+
+// LiveSubject is the subject on which the stored events matching subject (a
+// ChatSubject or WorkspaceSubject) are republished.
+func LiveSubject(subject string) string { return livePrefix + subject[len(chatPrefix):] }
+
+// ChatLogConfig sizes the chat log.
+type ChatLogConfig struct {
+	// PerChat is how many events are kept for each chat; older ones are
+	// dropped. Zero means 10,000. Keeping a count per chat (rather than an
+	// age) means the last event of a chat is never dropped, so its sequence
+	// number survives any idle time.
+	PerChat int64
+	// Replicas of the stream on a NATS cluster. Zero means 1.
+	Replicas int
+}
+
+// Entry is one stored chat event.
+type Entry struct {
+	// Subject is the ChatSubject the event was published to.
+	Subject string
+	// Seq is the event's number within its chat: 1, 2, 3, …
+	Seq uint64
+	// Cursor is the event's position in the whole log, increasing across
+	// chats; it orders the events of a workspace.
+	Cursor uint64
+	// Data is the event as its publisher encoded it.
+	Data []byte
+}
+
+// ChatLog is the durable, resumable log of chat events in JetStream.
+type ChatLog struct {
+	conn   *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	locks  [64]sync.Mutex // serialize this process's appends per chat (striped)
+
+	mu   sync.Mutex          // guards last
+	last map[string]chatHead // subject → last known head
+}
+
+type chatHead struct{ seq, cursor uint64 }
+
+// ChatLog creates or updates the chat log's stream and returns it.
+func (b *Bus) ChatLog(ctx context.Context, cfg ChatLogConfig) (*ChatLog, error) {
+	if cfg.PerChat <= 0 {
+		cfg.PerChat = 10_000
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	s, err := b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              chatStream,
+		Description:       "Atrium chat events, resumable by sequence",
+		Subjects:          []string{chatPrefix + ">"},
+		Retention:         jetstream.LimitsPolicy,
+		MaxMsgsPerSubject: cfg.PerChat,
+		Discard:           jetstream.DiscardOld,
+		Storage:           jetstream.FileStorage,
+		Replicas:          cfg.Replicas,
+		AllowDirect:       true,
+		RePublish:         &jetstream.RePublish{Source: chatPrefix + ">", Destination: livePrefix + ">"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats: chat log stream: %w", err)
+	}
+	return &ChatLog{conn: b.Conn, js: b.JS, stream: s, last: make(map[string]chatHead)}, nil
+}
+
+// ErrConflict means an append kept losing the race for its chat's next
+// sequence number to other publishers.
+var ErrConflict = errors.New("nats: chat log: too many concurrent appends")
+
+// Append stores one event in the chat of subject, numbering it one past the
+// chat's last event. build encodes the event for its number; it may be called
+// again with a higher number when another node appended first.
+func (l *ChatLog) Append(ctx context.Context, subject string, build func(seq uint64) ([]byte, error)) (Entry, error) {
+	lock := &l.locks[stripe(subject)]
+	lock.Lock()
+	defer lock.Unlock()
+	l.mu.Lock()
+	head, known := l.last[subject]
+	l.mu.Unlock()
+	for try := 0; try < maxAppendTry; try++ {
+		if !known {
+			h, err := l.head(ctx, subject)
+			if err != nil {
+				return Entry{}, err
+			}
+			head, known = h, true
+		}
+		data, err := build(head.seq + 1)
+		if err != nil {
+			return Entry{}, err
+		}
+		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
+		msg.Header.Set(seqHeader, strconv.FormatUint(head.seq+1, 10))
+		pa, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(head.cursor))
+		if isWrongLast(err) {
+			known = false
+			continue
+		}
+		if err != nil {
+			return Entry{}, fmt.Errorf("nats: append to %s: %w", subject, err)
+		}
+		e := Entry{Subject: subject, Seq: head.seq + 1, Cursor: pa.Sequence, Data: data}
+		l.remember(subject, chatHead{seq: e.Seq, cursor: e.Cursor})
+		return e, nil
+	}
+	return Entry{}, ErrConflict
+}
+
+func (l *ChatLog) remember(subject string, h chatHead) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.last) > 100_000 {
+		clear(l.last) // a cache: heads are reloaded on the next append
+	}
+	l.last[subject] = h
+}
+
+// head loads the last event of the chat of subject (zero for a new chat).
+func (l *ChatLog) head(ctx context.Context, subject string) (chatHead, error) {
+	m, err := l.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return chatHead{}, nil
+	}
+	if err != nil {
+		return chatHead{}, fmt.Errorf("nats: last event of %s: %w", subject, err)
+	}
+	e, err := entryOf(m.Subject, m.Sequence, m.Header, m.Data)
+	if err != nil {
+		return chatHead{}, err
+	}
+	return chatHead{seq: e.Seq, cursor: e.Cursor}, nil
+}
+
+// Last returns the last stored event of chat subject; ok is false when the
+// chat has none.
+func (l *ChatLog) Last(ctx context.Context, subject string) (e Entry, ok bool, err error) {
+	m, err := l.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("nats: last event of %s: %w", subject, err)
+	}
+	e, err = entryOf(m.Subject, m.Sequence, m.Header, m.Data)
+	return e, err == nil, err
+}
+
+// Next returns the first stored event at or after cursor whose subject
+// matches filter; ok is false when there is none.
+func (l *ChatLog) Next(ctx context.Context, filter string, cursor uint64) (e Entry, ok bool, err error) {
+	if cursor == 0 {
+		cursor = 1
+	}
+	m, err := l.stream.GetMsg(ctx, cursor, jetstream.WithGetMsgSubject(filter))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("nats: read %s from %d: %w", filter, cursor, err)
+	}
+	e, err = entryOf(m.Subject, m.Sequence, m.Header, m.Data)
+	return e, err == nil, err
+}
+
+// CursorAfter finds where the events of chat subject numbered above seq
+// begin. It returns the cursor of event seq+1, or ok false when that event is
+// no longer kept (or does not exist yet), in which case a reader cannot
+// replay from seq without a gap.
+func (l *ChatLog) CursorAfter(ctx context.Context, subject string, seq uint64) (cursor uint64, ok bool, err error) {
+	last, any, err := l.Last(ctx, subject)
+	if err != nil || !any || last.Seq <= seq {
+		return 0, false, err
+	}
+	first, _, err := l.Next(ctx, subject, 1)
+	if err != nil {
+		return 0, false, err
+	}
+	if first.Seq > seq+1 {
+		return 0, false, nil
+	}
+	// Binary search over cursors: find the event numbered seq+1.
+	lo, hi := first.Cursor, last.Cursor
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		e, found, err := l.Next(ctx, subject, mid)
+		if err != nil {
+			return 0, false, err
+		}
+		switch {
+		case !found:
+			hi = mid
+		case e.Seq == seq+1:
+			return e.Cursor, true, nil
+		case e.Seq <= seq:
+			lo = e.Cursor + 1
+		default:
+			hi = mid
+		}
+	}
+	e, found, err := l.Next(ctx, subject, lo)
+	if err != nil || !found || e.Seq != seq+1 {
+		return 0, false, err
+	}
+	return e.Cursor, true, nil
+}
+
+// Read calls fn for each stored event matching filter from cursor on, in
+// order, up to and including cursor upTo (0 means to the end of the log as
+// it is now). It stops at fn's first error.
+func (l *ChatLog) Read(ctx context.Context, filter string, cursor, upTo uint64, fn func(Entry) error) error {
+	for {
+		e, ok, err := l.Next(ctx, filter, cursor)
+		if err != nil {
+			return err
+		}
+		if !ok || (upTo != 0 && e.Cursor > upTo) {
+			return nil
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		cursor = e.Cursor + 1
+	}
+}
+
+// Head returns the cursor of the last event in the whole log.
+func (l *ChatLog) Head(ctx context.Context) (uint64, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("nats: chat log info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Purge drops every stored event of chat subject (when the chat is deleted).
+func (l *ChatLog) Purge(ctx context.Context, subject string) error {
+	l.mu.Lock()
+	delete(l.last, subject)
+	l.mu.Unlock()
+	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
+		return fmt.Errorf("nats: purge %s: %w", subject, err)
+	}
+	return nil
+}
+
+// Subscribe delivers, in log order, each event stored from now on whose
+// subject matches filter (a ChatSubject or WorkspaceSubject). fn runs on one
+// goroutine per subscription and must not block for long.
+func (l *ChatLog) Subscribe(filter string, fn func(Entry)) (*nats.Subscription, error) {
+	sub, err := l.conn.Subscribe(LiveSubject(filter), func(m *nats.Msg) {
+		cursor, _ := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		subject := m.Header.Get(jetstream.SubjectHeader)
+		e, err := entryOf(subject, cursor, m.Header, m.Data)
+		if err != nil {
+			return
+		}
+		fn(e)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats: subscribe %s: %w", filter, err)
+	}
+	// Watchers of busy chats get bursts; let the client buffer them rather
+	// than drop them as a slow consumer.
+	_ = sub.SetPendingLimits(1<<20, 256<<20)
+	return sub, nil
+}
+
+func entryOf(subject string, cursor uint64, h nats.Header, data []byte) (Entry, error) {
+	seq, err := strconv.ParseUint(h.Get(seqHeader), 10, 64)
+	if err != nil || seq == 0 {
+		return Entry{}, fmt.Errorf("nats: event %d on %s has no sequence number", cursor, subject)
+	}
+	return Entry{Subject: subject, Seq: seq, Cursor: cursor, Data: data}, nil
+}
+
+func isWrongLast(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+}
+
+func stripe(s string) int {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return int(h.Sum32() % 64)
+}
