@@ -43,6 +43,11 @@ func E(kind Kind, message string) *Error {
 	return &Error{Kind: kind, Message: message}
 }
 
+// Errorf is E with a formatted message.
+func Errorf(kind Kind, format string, args ...any) *Error {
+	return E(kind, fmt.Sprintf(format, args...))
+}
+
 // Internal wraps a low-level cause as an internal error. op is a short
 // lowercase description of what failed, for the logs.
 func Internal(op string, err error) *Error {

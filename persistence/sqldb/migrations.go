@@ -77,4 +77,38 @@ CREATE TABLE workspace_agents (
 );
 CREATE INDEX workspace_agents_agent_idx ON workspace_agents (agent_id);
 `},
+	{2, "messages and runs", `
+CREATE TABLE messages (
+	id TEXT PRIMARY KEY,
+	chat_id TEXT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+	workspace_id TEXT NOT NULL,
+	role TEXT NOT NULL,
+	author_id TEXT,
+	agent_id TEXT,
+	run_id TEXT,
+	client_id TEXT,
+	content TEXT NOT NULL,
+	status TEXT NOT NULL,
+	error TEXT NOT NULL DEFAULT '',
+	delivered BOOLEAN NOT NULL DEFAULT FALSE,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX messages_chat_idx ON messages (chat_id, created_at, id);
+CREATE UNIQUE INDEX messages_client_idx ON messages (chat_id, author_id, client_id);
+
+CREATE TABLE runs (
+	id TEXT PRIMARY KEY,
+	chat_id TEXT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+	workspace_id TEXT NOT NULL,
+	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+	status TEXT NOT NULL,
+	error TEXT NOT NULL DEFAULT '',
+	attempts INTEGER NOT NULL DEFAULT 0,
+	created_at {{ts}} NOT NULL,
+	started_at {{ts}},
+	finished_at {{ts}}
+);
+CREATE INDEX runs_chat_idx ON runs (chat_id, created_at);
+`},
 }

@@ -86,3 +86,38 @@ type WorkspaceAgent struct {
 	AddedBy       string    `bun:"added_by"`
 	CreatedAt     time.Time `bun:"created_at"`
 }
+
+// Message is a row of messages: what a person said in a chat, or an agent's
+// answer. Delivered is set once its event is published and its runs queued.
+type Message struct {
+	bun.BaseModel `bun:"table:messages"`
+	ID            string    `bun:"id,pk"`
+	ChatID        string    `bun:"chat_id"`
+	WorkspaceID   string    `bun:"workspace_id"`
+	Role          string    `bun:"role"`
+	AuthorID      *string   `bun:"author_id"`
+	AgentID       *string   `bun:"agent_id"`
+	RunID         *string   `bun:"run_id"`
+	ClientID      *string   `bun:"client_id"`
+	Content       string    `bun:"content"`
+	Status        string    `bun:"status"`
+	Error         string    `bun:"error"`
+	Delivered     bool      `bun:"delivered"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// Run is a row of runs: one agent answering one message.
+type Run struct {
+	bun.BaseModel `bun:"table:runs"`
+	ID            string     `bun:"id,pk"`
+	ChatID        string     `bun:"chat_id"`
+	WorkspaceID   string     `bun:"workspace_id"`
+	AgentID       string     `bun:"agent_id"`
+	MessageID     string     `bun:"message_id"`
+	Status        string     `bun:"status"`
+	Error         string     `bun:"error"`
+	Attempts      int        `bun:"attempts"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	StartedAt     *time.Time `bun:"started_at"`
+	FinishedAt    *time.Time `bun:"finished_at"`
+}

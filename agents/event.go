@@ -1,0 +1,100 @@
+package agents
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/atrium-hq/atrium/persistence/bus"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// EventType names what happened in a chat.
+type EventType string
+
+// The event vocabulary every transport delivers.
+const (
+	EventMessageCreated EventType = "message.created" // a person's message, with its author
+	EventRunStarted     EventType = "run.started"     // an agent began answering
+	EventRunDelta       EventType = "run.delta"       // data.text: the next piece of the answer
+	EventToolCall       EventType = "tool.call"       // the agent called a tool
+	EventToolResult     EventType = "tool.result"     // a tool answered
+	EventRunCompleted   EventType = "run.completed"   // data.message: the whole answer
+	EventRunFailed      EventType = "run.failed"      // data.error: why
+	EventRunCancelled   EventType = "run.cancelled"   // someone stopped the run
+	EventPresenceJoined EventType = "presence.joined" // someone started watching
+	EventPresenceLeft   EventType = "presence.left"   // someone stopped watching
+	EventTyping         EventType = "typing"          // someone is typing
+)
+
+// Events appends events to chats. Every event of a chat gets the next number
+// of that chat's sequence (1, 2, 3, … on every node) and is kept in the chat
+// log, from which watchers resume.
+type Events struct {
+	log *bus.ChatLog
+	now func() time.Time
+}
+
+// NewEvents returns an Events writing to log.
+func NewEvents(log *bus.ChatLog) *Events { return &Events{log: log, now: time.Now} }
+
+// Log is the chat log the events are written to.
+func (e *Events) Log() *bus.ChatLog { return e.log }
+
+// Publish appends one event of type typ to chat in ws and returns its
+// sequence number. data is encoded as JSON; runID may be empty.
+//
+// The envelope is {seq, chat_id, workspace_id, type, run_id?, data, ts}.
+func (e *Events) Publish(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any) (uint64, error) {
+	payload, err := json.Marshal(data)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	ts := e.now().UTC()
+	entry, err := e.log.Append(ctx, bus.ChatSubject(string(ws), string(chat)), func(seq uint64) ([]byte, error) {
+		return encodeEnvelope(seq, ws, chat, typ, runID, payload, ts), nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return entry.Seq, nil
+}
+
+// encodeEnvelope writes the envelope by hand: it runs for every token of
+// every answer, and the ids and types need no escaping.
+func encodeEnvelope(seq uint64, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data []byte, ts time.Time) []byte {
+	b := make([]byte, 0, 160+len(data))
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"chat_id":"`...)
+	b = append(b, chat...)
+	b = append(b, `","workspace_id":"`...)
+	b = append(b, ws...)
+	b = append(b, `","type":"`...)
+	b = append(b, typ...)
+	b = append(b, '"')
+	if runID != "" {
+		b = append(b, `,"run_id":"`...)
+		b = append(b, runID...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	b = append(b, `,"ts":"`...)
+	b = ts.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"}`...)
+	return b
+}
+
+// Envelope is a decoded event, for readers that need its fields.
+type Envelope struct {
+	Seq         uint64          `json:"seq"`
+	ChatID      string          `json:"chat_id"`
+	WorkspaceID string          `json:"workspace_id"`
+	Type        EventType       `json:"type"`
+	RunID       string          `json:"run_id,omitempty"`
+	Data        json.RawMessage `json:"data"`
+	TS          time.Time       `json:"ts"`
+}
