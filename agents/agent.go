@@ -32,9 +32,12 @@ type Agent struct {
 	Name        string
 	Description string
 	ModelID     string
+	Type        string
 	Status      Status
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Config is the agent's configuration, as a JSON object.
+	Config    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Service manages agents over a SQL database. Safe for concurrent use.
@@ -54,6 +57,9 @@ type NewAgent struct {
 	Name        string
 	Description string
 	ModelID     string
+	Type        string
+	// Config is a JSON object; empty means {}.
+	Config string
 }
 
 // Create creates a draft agent owned by owner.
@@ -68,12 +74,28 @@ func (s *Service) Create(ctx context.Context, owner workspaces.UserID, a NewAgen
 	now := s.now().UTC().Truncate(time.Microsecond)
 	row := &sqldb.Agent{
 		ID: workspaces.NewID(), OwnerID: string(owner), Name: a.Name, Description: a.Description,
-		ModelID: a.ModelID, Status: string(StatusDraft), Config: "{}", CreatedAt: now, UpdatedAt: now,
+		ModelID: a.ModelID, AgentType: a.Type, Status: string(StatusDraft), Config: a.Config, CreatedAt: now, UpdatedAt: now,
+	}
+	if row.Config == "" {
+		row.Config = "{}"
 	}
 	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return Agent{}, workspaces.Internal("create agent", err)
 	}
 	return agentFromRow(row), nil
+}
+
+// List returns the agents owner owns, newest first.
+func (s *Service) List(ctx context.Context, owner workspaces.UserID) ([]Agent, error) {
+	var rows []sqldb.Agent
+	if err := s.db.NewSelect().Model(&rows).Where("owner_id = ?", string(owner)).OrderExpr("created_at DESC, id").Scan(ctx); err != nil {
+		return nil, workspaces.Internal("list agents", err)
+	}
+	out := make([]Agent, len(rows))
+	for i := range rows {
+		out[i] = agentFromRow(&rows[i])
+	}
+	return out, nil
 }
 
 // Agent returns agent id if caller may see it: they own it, or it is published.
@@ -157,6 +179,6 @@ func (s *Service) Attached(ctx context.Context, ids ...workspaces.WorkspaceID) (
 func agentFromRow(r *sqldb.Agent) Agent {
 	return Agent{
 		ID: ID(r.ID), Owner: workspaces.UserID(r.OwnerID), Name: r.Name, Description: r.Description,
-		ModelID: r.ModelID, Status: Status(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		ModelID: r.ModelID, Type: r.AgentType, Status: Status(r.Status), Config: r.Config, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }

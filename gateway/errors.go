@@ -40,3 +40,31 @@ func (s *server) writeMsgError(w http.ResponseWriter, r *http.Request, err error
 	}
 	writeJSON(w, status, map[string]string{"msg": workspaces.ErrorMessage(err)})
 }
+
+// apiStatus maps error kinds to the status codes of seed 000's REST API.
+var apiStatus = map[workspaces.Kind]int{
+	workspaces.KindInvalid:         http.StatusBadRequest,
+	workspaces.KindConflict:        http.StatusConflict,
+	workspaces.KindUnauthenticated: http.StatusUnauthorized,
+	workspaces.KindForbidden:       http.StatusForbidden,
+	workspaces.KindNotFound:        http.StatusNotFound,
+	workspaces.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	workspaces.KindUnavailable:     http.StatusServiceUnavailable,
+	workspaces.KindInternal:        http.StatusInternalServerError,
+}
+
+// writeAPIError writes err in seed 000's format (§5.6.2):
+// {"error": "...", "detail": "..."}; detail names the kind of error.
+func (s *server) writeAPIError(w http.ResponseWriter, r *http.Request, err error, overrides ...map[workspaces.Kind]int) {
+	kind := workspaces.ErrorKind(err)
+	status := apiStatus[kind]
+	for _, o := range overrides {
+		if st, ok := o[kind]; ok {
+			status = st
+		}
+	}
+	if kind == workspaces.KindInternal {
+		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, map[string]string{"error": workspaces.ErrorMessage(err), "detail": kind.String()})
+}

@@ -15,20 +15,30 @@ import (
 // "Authorization: Bearer <JWT>", and puts its user in the context. Failures
 // are 401 with Flask-JWT-Extended's messages, as seed 002's clients expect.
 func (s *server) requireUser(next http.Handler) http.Handler {
+	return s.authenticated(next, s.writeMsgError)
+}
+
+// requireAPIUser is requireUser for seed 000's REST API: failures are in
+// its {"error", "detail"} format.
+func (s *server) requireAPIUser(next http.Handler) http.Handler {
+	return s.authenticated(next, s.writeAPIError)
+}
+
+func (s *server) authenticated(next http.Handler, fail func(http.ResponseWriter, *http.Request, error, ...map[workspaces.Kind]int)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
 		if h == "" {
-			s.writeMsgError(w, r, workspaces.E(workspaces.KindUnauthenticated, "Missing Authorization Header"))
+			fail(w, r, workspaces.E(workspaces.KindUnauthenticated, "Missing Authorization Header"))
 			return
 		}
 		scheme, token, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			s.writeMsgError(w, r, workspaces.E(workspaces.KindUnauthenticated, "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"))
+			fail(w, r, workspaces.E(workspaces.KindUnauthenticated, "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"))
 			return
 		}
 		user, _, err := s.Tokens.Verify(strings.TrimSpace(token))
 		if err != nil {
-			s.writeMsgError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(workspaces.WithUser(r.Context(), user)))

@@ -37,6 +37,12 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /chat", auth(s.handleDeleteChat()))
 	mux.Handle("GET /chat/authorize", auth(s.handleAuthorizeChat()))
 	mux.Handle("GET /chat/authorize/message", auth(s.handleAuthorizeMessage()))
+	// Atrium's addition: a chat's stored history (the live events are the hub's).
+	mux.Handle("GET /chat/{chat_id}/messages", auth(s.handleChatMessages()))
+
+	// Seed 000: agents.
+	mux.Handle("POST /api/agents/{$}", s.requireAPIUser(s.handleCreateAgent()))
+	mux.Handle("GET /api/agents/{$}", s.requireAPIUser(s.handleListAgents()))
 
 	mux.Handle("/", handleNoRoute(mux))
 }

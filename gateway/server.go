@@ -15,6 +15,10 @@ type Deps struct {
 	Workspaces *workspaces.Service
 	Agents     *agents.Service
 	Tokens     *workspaces.Tokens
+	// Conversations serves chat history; nil answers 503 there.
+	Conversations *agents.Conversations
+	// Models says which model names exist; nil accepts any.
+	Models agents.Models
 	// Checks are the readiness checks of /readyz, by name ("database", ...).
 	Checks map[string]func(context.Context) error
 }

@@ -30,6 +30,13 @@ type config struct {
 	roles       roles
 	logLevel    slog.Level
 	logFormat   string
+
+	chatHistory int64   // events kept per chat in the chat log
+	sendQueue   int     // events that may wait for one client
+	runners     int     // runs one node answers at once
+	echoTokens  int     // tokens in an echo answer
+	echoRate    float64 // echo tokens per second
+	node        string  // this node's name in the presence table
 }
 
 // setting is one environment variable atrium reads.
@@ -53,6 +60,12 @@ var settings = []setting{
 	{"ATRIUM_MAX_BODY_BYTES", "1048576", "largest JSON request body accepted"},
 	{"ATRIUM_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"ATRIUM_LOG_FORMAT", "text", "text or json"},
+	{"ATRIUM_CHAT_HISTORY", "10000", "events kept per chat for clients that resume with since (older ones: REST history)"},
+	{"ATRIUM_SEND_QUEUE", "1024", "events that may wait for one client before it is disconnected as slow_consumer"},
+	{"ATRIUM_RUNNER_CONCURRENCY", "256", "runs one runner node answers at once"},
+	{"ATRIUM_ECHO_TOKENS", "40", "tokens in an answer of the built-in echo model"},
+	{"ATRIUM_ECHO_RATE", "20", "tokens per second the echo model streams (0 or less: no delay)"},
+	{"ATRIUM_NODE_ID", "", "this node's name among the nodes sharing NATS ([A-Za-z0-9_-]); empty: random"},
 }
 
 // ignoredEnv are ATRIUM_* variables that belong to the tests, not the server.
@@ -149,6 +162,36 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 	}
 	if c.maxBody, err = strconv.ParseInt(env["ATRIUM_MAX_BODY_BYTES"], 10, 64); err != nil || c.maxBody < 1024 {
 		return config{}, fmt.Errorf("ATRIUM_MAX_BODY_BYTES: %q is not a number of bytes >= 1024", env["ATRIUM_MAX_BODY_BYTES"])
+	}
+	for _, n := range []struct {
+		env string
+		dst *int64
+		min int64
+	}{{"ATRIUM_CHAT_HISTORY", &c.chatHistory, 10}} {
+		if *n.dst, err = strconv.ParseInt(env[n.env], 10, 64); err != nil || *n.dst < n.min {
+			return config{}, fmt.Errorf("%s: %q is not a number >= %d", n.env, env[n.env], n.min)
+		}
+	}
+	for _, n := range []struct {
+		env string
+		dst *int
+		min int
+	}{{"ATRIUM_SEND_QUEUE", &c.sendQueue, 16}, {"ATRIUM_RUNNER_CONCURRENCY", &c.runners, 1}, {"ATRIUM_ECHO_TOKENS", &c.echoTokens, 1}} {
+		if *n.dst, err = strconv.Atoi(env[n.env]); err != nil || *n.dst < n.min {
+			return config{}, fmt.Errorf("%s: %q is not a number >= %d", n.env, env[n.env], n.min)
+		}
+	}
+	if c.echoRate, err = strconv.ParseFloat(env["ATRIUM_ECHO_RATE"], 64); err != nil {
+		return config{}, fmt.Errorf("ATRIUM_ECHO_RATE: %q is not a number", env["ATRIUM_ECHO_RATE"])
+	}
+	if c.echoRate <= 0 {
+		c.echoRate = -1 // as fast as possible
+	}
+	c.node = env["ATRIUM_NODE_ID"]
+	for _, r := range c.node {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return config{}, fmt.Errorf("ATRIUM_NODE_ID: %q may hold only letters, digits, _ and -", c.node)
+		}
 	}
 	if c.roles, err = parseRoles(*rolesFlag); err != nil {
 		return config{}, err

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/provider/echo"
 	"github.com/atrium-hq/atrium/gateway"
+	"github.com/atrium-hq/atrium/hub"
 	"github.com/atrium-hq/atrium/persistence/bus"
 	"github.com/atrium-hq/atrium/persistence/kv"
 	"github.com/atrium-hq/atrium/persistence/sqldb"
@@ -130,8 +132,23 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	defer nats.Close()
 	logger.Info("nats ready", "where", nats.Where)
 
+	chatLog, err := nats.ChatLog(ctx, bus.ChatLogConfig{PerChat: cfg.chatHistory})
+	if err != nil {
+		return err
+	}
+	queue, err := nats.RunQueue(ctx, bus.RunQueueConfig{})
+	if err != nil {
+		return err
+	}
+	presenceTable, err := nats.Presence(ctx, 0)
+	if err != nil {
+		return err
+	}
+
 	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL})
 	ag := agents.New(db, ws)
+	conv := agents.NewConversations(db, ws, agents.NewEvents(chatLog), queue, nats.Conn, agents.ConversationsConfig{})
+	models := modelTable{echo.Name: echo.New(echo.Config{Tokens: cfg.echoTokens, Rate: cfg.echoRate})}
 	tokens := workspaces.NewTokens(secret, cfg.jwtTTL, nil)
 	checks := map[string]func(context.Context) error{
 		"database": db.Ping,
@@ -139,11 +156,36 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		"pebble":   func(context.Context) error { return store.Ping() },
 	}
 
-	var handler http.Handler
+	root := http.NewServeMux()
 	if cfg.roles.gateway {
-		handler = gateway.NewServer(gateway.Deps{Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks}, gateway.Config{MaxBodyBytes: cfg.maxBody})
+		root.Handle("/", gateway.NewServer(gateway.Deps{
+			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
+			Conversations: conv, Models: models,
+		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
 	} else {
-		handler = gateway.NewProbes(logger, checks)
+		root.Handle("/", gateway.NewProbes(logger, checks))
+	}
+	var live *hub.Hub
+	if cfg.roles.hub {
+		live = hub.New(hub.Deps{Logger: logger, Workspaces: ws, Conversations: conv, Tokens: tokens, Presence: presenceTable},
+			hub.Config{Node: cfg.node, SendQueue: cfg.sendQueue})
+		for _, p := range hub.Patterns {
+			root.Handle(p, live.Handler())
+		}
+	}
+	runnerDone := make(chan struct{})
+	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRunner()
+	if cfg.roles.runner {
+		r := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: models, Concurrency: cfg.runners, Logger: logger})
+		go func() {
+			defer close(runnerDone)
+			if err := r.Run(runCtx); err != nil {
+				logger.Error("runner stopped", "err", err)
+			}
+		}()
+	} else {
+		close(runnerDone)
 	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -151,7 +193,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		return fmt.Errorf("ATRIUM_ADDR: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -172,12 +214,20 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
+	// Live clients first (their connections are hijacked or streaming, so
+	// Shutdown would wait for them), then HTTP, then the runner, which hands
+	// unfinished runs back to the queue; the stores close after, deferred.
+	if live != nil {
+		live.Close()
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("http shutdown", "err", err)
 		srv.Close()
 	}
+	stopRunner()
+	<-runnerDone
 	return nil
 }
 
@@ -240,4 +290,13 @@ func jwtSecret(cfg config) ([]byte, error) {
 		return nil, fmt.Errorf("ATRIUM_JWT_SECRET: create %s: %w", path, err)
 	}
 	return []byte(s), nil
+}
+
+// modelTable is the models this node serves, by name.
+type modelTable map[string]agents.Provider
+
+// Provider returns the provider serving model.
+func (m modelTable) Provider(model string) (agents.Provider, bool) {
+	p, ok := m[model]
+	return p, ok
 }

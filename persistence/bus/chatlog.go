@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -258,13 +259,14 @@ func (l *ChatLog) Read(ctx context.Context, filter string, cursor, upTo uint64, 
 	}
 }
 
-// Head returns the cursor of the last event in the whole log.
-func (l *ChatLog) Head(ctx context.Context) (uint64, error) {
+// Bounds returns the cursors of the first and last events kept in the whole
+// log (first is last+1 when it is empty).
+func (l *ChatLog) Bounds(ctx context.Context) (first, last uint64, err error) {
 	info, err := l.stream.Info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("nats: chat log info: %w", err)
+		return 0, 0, fmt.Errorf("nats: chat log info: %w", err)
 	}
-	return info.State.LastSeq, nil
+	return info.State.FirstSeq, info.State.LastSeq, nil
 }
 
 // Purge drops every stored event of chat subject (when the chat is deleted).
@@ -297,6 +299,12 @@ func (l *ChatLog) Subscribe(filter string, fn func(Entry)) (*nats.Subscription, 
 	// Watchers of busy chats get bursts; let the client buffer them rather
 	// than drop them as a slow consumer.
 	_ = sub.SetPendingLimits(1<<20, 256<<20)
+	// Once Subscribe returns, every event stored from then on is delivered:
+	// wait until the server has the subscription.
+	if err := l.conn.FlushTimeout(10 * time.Second); err != nil {
+		sub.Unsubscribe()
+		return nil, fmt.Errorf("nats: subscribe %s: %w", filter, err)
+	}
 	return sub, nil
 }
 

@@ -78,6 +78,8 @@ CREATE TABLE workspace_agents (
 CREATE INDEX workspace_agents_agent_idx ON workspace_agents (agent_id);
 `},
 	{2, "messages and runs", `
+ALTER TABLE agents ADD COLUMN agent_type TEXT NOT NULL DEFAULT '';
+
 CREATE TABLE messages (
 	id TEXT PRIMARY KEY,
 	chat_id TEXT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,

@@ -71,6 +71,7 @@ type Agent struct {
 	Name          string    `bun:"name"`
 	Description   string    `bun:"description"`
 	ModelID       string    `bun:"model_id"`
+	AgentType     string    `bun:"agent_type"`
 	Status        string    `bun:"status"`
 	Config        string    `bun:"config"`
 	CreatedAt     time.Time `bun:"created_at"`

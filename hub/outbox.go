@@ -1,0 +1,93 @@
+package hub
+
+import "sync"
+
+// outbox is a client's bounded send queue. Producers never block: push
+// fails when the queue is full, and the caller disconnects the client. A
+// transport drains it from one goroutine at a time, started only while there
+// is something to send, so an idle connection costs no writer goroutine.
+type outbox struct {
+	limit int
+	drain func([][]byte) error // writes frames in order; an error closes the outbox
+
+	mu       sync.Mutex // guards the following fields
+	frames   [][]byte
+	draining bool
+	closed   bool
+}
+
+func newOutbox(limit int, drain func([][]byte) error) *outbox {
+	return &outbox{limit: limit, drain: drain}
+}
+
+// push queues frame; it reports false if the queue is full or closed.
+func (o *outbox) push(frame []byte) bool {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return false
+	}
+	if len(o.frames) >= o.limit {
+		o.mu.Unlock()
+		return false
+	}
+	o.frames = append(o.frames, frame)
+	start := !o.draining
+	o.draining = true
+	o.mu.Unlock()
+	if start {
+		go o.run()
+	}
+	return true
+}
+
+// pushMust queues frame even past the limit (acks and control frames, which
+// a client only gets in answer to what it sent). It reports false if closed.
+func (o *outbox) pushMust(frame []byte) bool {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return false
+	}
+	o.frames = append(o.frames, frame)
+	start := !o.draining
+	o.draining = true
+	o.mu.Unlock()
+	if start {
+		go o.run()
+	}
+	return true
+}
+
+func (o *outbox) run() {
+	for {
+		o.mu.Lock()
+		batch := o.frames
+		o.frames = nil
+		if len(batch) == 0 || o.closed {
+			o.draining = false
+			o.mu.Unlock()
+			return
+		}
+		o.mu.Unlock()
+		if err := o.drain(batch); err != nil {
+			o.close()
+			return
+		}
+	}
+}
+
+// close drops what is queued and refuses more.
+func (o *outbox) close() {
+	o.mu.Lock()
+	o.closed = true
+	o.frames = nil
+	o.mu.Unlock()
+}
+
+// len is how many frames wait.
+func (o *outbox) len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.frames)
+}

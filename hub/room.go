@@ -1,0 +1,171 @@
+package hub
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/atrium-hq/atrium/persistence/bus"
+)
+
+// room is one chat (or one workspace: every chat in it) watched by clients
+// of this node. It receives the live events of its filter from NATS, keeps
+// the recent ones for resuming clients, and hands each to its members.
+//
+// A chat room orders events by their chat sequence number; a workspace room
+// by their cursor in the chat log. Either way a member is given only events
+// whose key is above the last one it was given, so replay and live events
+// meet without gap or duplicate.
+type room struct {
+	h      *Hub
+	filter string
+	chat   bool
+	sub    *nats.Subscription
+	refs   int // guarded by h.mu
+
+	mu      sync.Mutex // guards the following fields
+	recent  []bus.Entry
+	members map[*member]struct{}
+}
+
+// member is one client in one room.
+type member struct {
+	c *client
+	r *room
+	// The following are guarded by r.mu.
+	ready    bool        // replay done: events go straight to the client
+	pending  []bus.Entry // live events that arrived during the replay
+	after    uint64      // the key of the last event given to the client
+	overflow bool        // pending grew past the send queue
+}
+
+func newRoom(h *Hub, filter string, chat bool) *room {
+	return &room{h: h, filter: filter, chat: chat, members: make(map[*member]struct{})}
+}
+
+func (r *room) key(e bus.Entry) uint64 {
+	if r.chat {
+		return e.Seq
+	}
+	return e.Cursor
+}
+
+// receive is the NATS callback: one goroutine per room, in log order.
+func (r *room) receive(e bus.Entry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.recent); n > 0 {
+		last := r.recent[n-1]
+		if r.key(e) <= r.key(last) {
+			return // already have it (filled in below)
+		}
+		if r.chat && e.Seq > last.Seq+1 {
+			// NATS dropped live events (this node fell behind): read the
+			// missing ones from the log so nobody sees a gap.
+			r.fill(last, e)
+		}
+	}
+	r.deliver(e)
+}
+
+// fill delivers the events between last and next from the chat log.
+func (r *room) fill(last, next bus.Entry) {
+	ctx, cancel := context.WithTimeout(r.h.ctx, 10*time.Second)
+	defer cancel()
+	err := r.h.log.Read(ctx, r.filter, last.Cursor+1, next.Cursor-1, func(e bus.Entry) error {
+		r.deliver(e)
+		return nil
+	})
+	if err != nil {
+		r.h.logger.Warn("fill gap in live events", "filter", r.filter, "from", last.Seq, "to", next.Seq, "err", err)
+	}
+}
+
+// deliver records e and gives it to every member. r.mu is held.
+func (r *room) deliver(e bus.Entry) {
+	if len(r.recent) >= r.h.cfg.RecentEvents {
+		copy(r.recent, r.recent[len(r.recent)/4:])
+		r.recent = r.recent[:len(r.recent)-len(r.recent)/4]
+	}
+	r.recent = append(r.recent, e)
+	k := r.key(e)
+	for m := range r.members {
+		if k <= m.after {
+			continue
+		}
+		if !m.ready {
+			if len(m.pending) >= r.h.cfg.SendQueue {
+				m.overflow = true
+				continue
+			}
+			m.pending = append(m.pending, e)
+			continue
+		}
+		m.after = k
+		if !m.c.sendEvent(e) {
+			m.c.kick(reasonSlowConsumer)
+		}
+	}
+}
+
+// join adds a member that is not ready yet: live events wait in pending.
+func (r *room) join(c *client) *member {
+	m := &member{c: c, r: r}
+	r.mu.Lock()
+	r.members[m] = struct{}{}
+	r.mu.Unlock()
+	return m
+}
+
+// recentAfter returns the kept events with keys in (after, upTo], or false
+// if the kept events do not reach back to after+1 (chat rooms only).
+func (r *room) recentAfter(after, upTo uint64) ([]bus.Entry, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.chat || len(r.recent) == 0 || r.recent[0].Seq > after+1 {
+		return nil, false
+	}
+	var out []bus.Entry
+	for _, e := range r.recent {
+		if e.Seq > after && e.Seq <= upTo {
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 || out[len(out)-1].Seq != upTo {
+		return nil, false // the live events have not caught up with upTo yet
+	}
+	return out, true
+}
+
+// start makes m ready: it has been given everything up to key after; the
+// live events that came meanwhile follow. It reports false if the client
+// fell too far behind while replaying.
+func (r *room) start(m *member, after uint64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m.overflow {
+		return false
+	}
+	m.after = max(m.after, after)
+	for _, e := range m.pending {
+		if k := r.key(e); k > m.after {
+			m.after = k
+			if !m.c.sendEvent(e) {
+				return false
+			}
+		}
+	}
+	m.pending = nil
+	m.ready = true
+	return true
+}
+
+// leave removes m.
+func (r *room) leave(m *member) {
+	r.mu.Lock()
+	delete(r.members, m)
+	r.mu.Unlock()
+	r.h.release(r)
+}

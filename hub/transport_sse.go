@@ -1,0 +1,152 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/atrium-hq/atrium/persistence/bus"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// sseTransport is a read-only client over server-sent events. Each event is
+// sent with id = its chat sequence number (for a chat) or its log cursor
+// (for a workspace), so EventSource resumes by itself with Last-Event-ID.
+type sseTransport struct {
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	workspace bool
+	out       *outbox
+	done      chan struct{}
+	once      sync.Once
+
+	mu sync.Mutex // serializes writes to w
+}
+
+func (t *sseTransport) frame(e bus.Entry) []byte {
+	id := e.Seq
+	if t.workspace {
+		id = e.Cursor
+	}
+	b := make([]byte, 0, len(e.Data)+32)
+	b = append(b, "id: "...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, "\ndata: "...)
+	b = append(b, e.Data...)
+	return append(b, "\n\n"...)
+}
+
+func (t *sseTransport) sendEvent(e bus.Entry) bool  { return t.out.push(t.frame(e)) }
+func (t *sseTransport) sendReplay(e bus.Entry) bool { return t.out.pushMust(t.frame(e)) }
+
+func (t *sseTransport) control(name string, data any) {
+	d, _ := json.Marshal(data)
+	t.out.pushMust([]byte("event: " + name + "\ndata: " + string(d) + "\n\n"))
+}
+
+func (t *sseTransport) close(reason string) {
+	t.control("disconnect_reason", map[string]string{"reason": reason})
+	t.once.Do(func() { close(t.done) })
+}
+
+func (t *sseTransport) write(frames [][]byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	for _, f := range frames {
+		if _, err := t.w.Write(f); err != nil {
+			t.once.Do(func() { close(t.done) })
+			return err
+		}
+	}
+	if err := t.rc.Flush(); err != nil {
+		t.once.Do(func() { close(t.done) })
+		return err
+	}
+	return nil
+}
+
+func (h *Hub) serveChatSSE(w http.ResponseWriter, r *http.Request) {
+	h.serveSSE(w, r, false, r.PathValue("chat_id"))
+}
+
+func (h *Hub) serveWorkspaceSSE(w http.ResponseWriter, r *http.Request) {
+	h.serveSSE(w, r, true, r.PathValue("workspace_id"))
+}
+
+// serveSSE streams a chat's (or a workspace's) events. The first event,
+// "ready", carries what a join ack carries; then come the missed events
+// (after Last-Event-ID or ?since=) and the live ones.
+func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request, workspace bool, id string) {
+	a, err := credentials(r)
+	if err == nil && a.Token == "" && a.ConnectionString == "" {
+		err = workspaces.E(workspaces.KindUnauthenticated, "Missing token or connection_string")
+	}
+	if err != nil {
+		writeHTTPError(w, err)
+		return
+	}
+	t := &sseTransport{w: w, rc: http.NewResponseController(w), workspace: workspace, done: make(chan struct{})}
+	t.out = newOutbox(h.cfg.SendQueue, t.write)
+	c := newClient(h, t)
+	defer c.disconnected()
+	ctx := r.Context()
+	if err := c.authenticate(ctx, a); err != nil {
+		writeHTTPError(w, err)
+		return
+	}
+	var ack map[string]any
+	var then func()
+	if workspace {
+		ack, then, err = c.joinWorkspace(ctx, workspaces.WorkspaceID(id), a.Since)
+	} else {
+		ack, then, err = c.joinChat(ctx, workspaces.ChatID(id), a.Since)
+	}
+	if err != nil {
+		writeHTTPError(w, err)
+		return
+	}
+	ack["ok"] = true
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	t.control("ready", ack)
+	then()
+
+	ping := time.NewTicker(h.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			t.out.close()
+			return
+		case <-h.ctx.Done():
+			t.close(reasonShutdown)
+			t.out.close()
+			return
+		case <-t.done:
+			// Let the disconnect reason go out, then end the response.
+			waitDrained(t.out, time.Second)
+			t.out.close()
+			return
+		case <-ping.C:
+			t.out.pushMust([]byte(": ping\n\n"))
+		}
+	}
+}
+
+// waitDrained waits, up to d, for o to empty.
+func waitDrained(o *outbox, d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for o.len() > 0 && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,272 @@
+package hub_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/provider/echo"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+func summary(evs []agents.Envelope) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = string(e.Type) + ":" + string(e.Data)
+	}
+	return out
+}
+
+func TestThreeRolesSeeTheSameRunInTheSameOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 40, Rate: -1})
+	n := e.nodes[0]
+	owner := e.dial(n, "token="+e.token(e.owner))
+	member := e.dial(n, "token="+e.token(e.member))
+	viewer := e.dial(n, "token="+e.token(e.viewer))
+	for _, c := range []*wsClient{owner, member, viewer} {
+		a := mustOK(t, "join", c.send("join", map[string]any{"chat_id": e.chat}))
+		if a.Recovered {
+			t.Fatal("join without since says recovered")
+		}
+	}
+	// Drain the presence events of the joins.
+	owner.until(func(ev agents.Envelope) bool { return ev.Type == agents.EventPresenceJoined && strings.Contains(string(ev.Data), "viewer@") })
+
+	// The viewer cannot get a message string, nor use someone else's.
+	if _, err := e.ws.AuthorizeMessage(context.Background(), e.viewer.ID, e.chat); workspaces.ErrorKind(err) != workspaces.KindForbidden {
+		t.Fatalf("viewer got a message string: %v", err)
+	}
+	ms := e.messageString(e.owner)
+	mustFail(t, "viewer sending with the owner's string", viewer.send("message", map[string]any{"chat_id": e.chat, "message_string": ms, "content": "hi"}), "forbidden")
+	mustFail(t, "no message string", member.send("message", map[string]any{"chat_id": e.chat, "content": "hi"}), "unauthenticated")
+	mustFail(t, "a wrong message string", member.send("message", map[string]any{"chat_id": e.chat, "message_string": "atm_nope", "content": "hi"}), "unauthenticated")
+
+	a := mustOK(t, "message", owner.send("message", map[string]any{"chat_id": e.chat, "message_string": ms, "content": "hello everyone", "client_id": "m1"}))
+	if a.MessageID == "" || len(a.Runs) != 1 {
+		t.Fatalf("message ack = %+v", a)
+	}
+	var runs [3][]agents.Envelope
+	for i, c := range []*wsClient{owner, member, viewer} {
+		runs[i] = c.until(isType(agents.EventRunCompleted))
+		// Presence events that were still queued for this client come first.
+		for len(runs[i]) > 0 && runs[i][0].Type != agents.EventMessageCreated {
+			runs[i] = runs[i][1:]
+		}
+	}
+	want := summary(runs[0])
+	for i := 1; i < 3; i++ {
+		got := summary(runs[i])
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("client %d saw\n%s\nwant\n%s", i, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	ev := runs[0]
+	for i := 1; i < len(ev); i++ {
+		if ev[i].Seq != ev[i-1].Seq+1 {
+			t.Fatalf("seq %d follows %d", ev[i].Seq, ev[i-1].Seq)
+		}
+	}
+	var text strings.Builder
+	for _, x := range ev {
+		if x.Type == agents.EventRunDelta {
+			var d struct{ Text string }
+			json.Unmarshal(x.Data, &d)
+			text.WriteString(d.Text)
+		}
+	}
+	if !strings.HasPrefix(text.String(), "This is the echo model") || !strings.Contains(text.String(), "hello everyone") {
+		t.Fatalf("echo answer %q", text.String())
+	}
+	var created struct {
+		Message struct {
+			Author struct{ Email string }
+			Content string
+		}
+	}
+	json.Unmarshal(ev[0].Data, &created)
+	if created.Message.Author.Email != "owner@x.io" || created.Message.Content != "hello everyone" {
+		t.Fatalf("message.created = %s", ev[0].Data)
+	}
+	// The same client id again is a duplicate, and nothing is published.
+	if a := mustOK(t, "resend", owner.send("message", map[string]any{"chat_id": e.chat, "message_string": ms, "content": "hello everyone", "client_id": "m1"})); !a.Duplicate {
+		t.Fatalf("resend ack = %+v", a)
+	}
+}
+
+func TestRejoinWithSinceGetsExactlyTheMissedEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 30, Rate: 200})
+	n := e.nodes[0]
+	watcher := e.dial(n, "token="+e.token(e.member))
+	mustOK(t, "join", watcher.send("join", map[string]any{"chat_id": e.chat}))
+	leaver := e.dial(n, "token="+e.token(e.viewer))
+	mustOK(t, "join", leaver.send("join", map[string]any{"chat_id": e.chat}))
+
+	sender := e.dial(n, "token="+e.token(e.owner))
+	mustOK(t, "message", sender.send("message", map[string]any{"chat_id": e.chat, "message_string": e.messageString(e.owner), "content": "resume me"}))
+
+	// The leaver drops after a few deltas.
+	seen := leaver.until(func(ev agents.Envelope) bool { return ev.Type == agents.EventRunDelta })
+	last := seen[len(seen)-1].Seq
+	leaver.conn.Close(websocket.StatusNormalClosure, "bye")
+
+	full := watcher.until(isType(agents.EventRunCompleted))
+	back := e.dial(n, "token="+e.token(e.viewer))
+	a := mustOK(t, "rejoin", back.send("join", map[string]any{"chat_id": e.chat, "since": last}))
+	if !a.Recovered || a.Seq < last {
+		t.Fatalf("rejoin ack = %+v", a)
+	}
+	// Everything after last, with no gap and no duplicate, through the end of the run.
+	got := back.until(isType(agents.EventRunCompleted))
+	for i, ev := range got {
+		if ev.Seq != last+uint64(i)+1 {
+			t.Fatalf("replayed event %d has seq %d, want %d", i, ev.Seq, last+uint64(i)+1)
+		}
+	}
+	var wantTail []agents.Envelope
+	for _, ev := range full {
+		if ev.Seq > last && ev.Type != agents.EventPresenceLeft && ev.Type != agents.EventPresenceJoined {
+			wantTail = append(wantTail, ev)
+		}
+	}
+	var gotRun []agents.Envelope
+	for _, ev := range got {
+		if ev.Type != agents.EventPresenceLeft && ev.Type != agents.EventPresenceJoined {
+			gotRun = append(gotRun, ev)
+		}
+	}
+	if strings.Join(summary(gotRun), "\n") != strings.Join(summary(wantTail), "\n") {
+		t.Fatalf("replay\n%s\nwant\n%s", strings.Join(summary(gotRun), "\n"), strings.Join(summary(wantTail), "\n"))
+	}
+
+	// Joining with the latest seq replays nothing and is recovered.
+	again := e.dial(n, "token="+e.token(e.viewer))
+	a = mustOK(t, "join at head", again.send("join", map[string]any{"chat_id": e.chat, "since": a.Seq}))
+	if !a.Recovered {
+		t.Fatalf("join at head = %+v", a)
+	}
+}
+
+func TestBadRequestsGetErrorAcks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
+	n := e.nodes[0]
+	c := e.dial(n, "token="+e.token(e.member))
+	cases := []struct{ frame, code string }{
+		{`not json`, "invalid"},
+		{`[1,2]`, "invalid"},
+		{`{"type":5,"id":1}`, "invalid"},
+		{`{"id":1,"data":{}}`, "invalid"},
+		{`{"type":"dance","id":1,"data":{}}`, "unknown_event"},
+		{`{"type":"join","id":1}`, "invalid"},
+		{`{"type":"join","id":1,"data":"x"}`, "invalid"},
+		{`{"type":"join","id":1,"data":{"chat_id":7}}`, "invalid"},
+		{`{"type":"join","id":1,"data":{"chat_id":"x","since":-1}}`, "invalid"},
+		{`{"type":"join","id":1,"data":{"chat_id":""}}`, "invalid"},
+		{`{"type":"join","id":1,"data":{"chat_id":"0123456789abcdef0123456789abcdef"}}`, "not_found"},
+		{`{"type":"join_workspace","id":1,"data":{"workspace_id":"nope"}}`, "not_found"},
+		{`{"type":"leave","id":1,"data":{"chat_id":"nope"}}`, "not_found"},
+		{`{"type":"message","id":1,"data":{"chat_id":"x","message_string":["a"]}}`, "invalid"},
+		{`{"type":"typing","id":1,"data":{"chat_id":"x"}}`, "forbidden"},
+		{`{"type":"stop","id":1,"data":{"chat_id":"x"}}`, "invalid"},
+		{`{"type":"refresh","id":1,"data":{}}`, "invalid"},
+	}
+	for _, tc := range cases {
+		mustFail(t, tc.frame, c.sendRaw(tc.frame), tc.code)
+	}
+	// A message over the content limit is refused and not stored.
+	ms := e.messageString(e.member)
+	mustFail(t, "huge content", c.send("message", map[string]any{"chat_id": e.chat, "message_string": ms, "content": strings.Repeat("x", 5000)}), "too_large")
+	msgs, _, err := e.nodes[0].conv.Messages(context.Background(), e.member.ID, e.chat, "", 10)
+	if err != nil || len(msgs) != 0 {
+		t.Fatalf("stored %d messages after refusals (%v)", len(msgs), err)
+	}
+	// The connection still works.
+	mustOK(t, "join after errors", c.send("join", map[string]any{"chat_id": e.chat}))
+	// A frame over the size limit closes the connection with 1009.
+	big := `{"type":"message","id":1,"data":{"content":"` + strings.Repeat("y", 20<<10) + `"}}`
+	c.conn.Write(context.Background(), websocket.MessageText, []byte(big))
+	select {
+	case err := <-c.closed:
+		if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+			t.Fatalf("closed with %v, want 1009", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an oversized frame did not close the connection")
+	}
+}
+
+func TestConnectionStringJoinsItsChat(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
+	n := e.nodes[0]
+	g, err := e.ws.AuthorizeChat(context.Background(), e.viewer.ID, e.chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.dial(n, "connection_string="+g.Token)
+	select {
+	case f := <-c.other:
+		var a ack
+		json.Unmarshal(f.Data, &a)
+		if f.Type != "joined" || !a.OK || len(a.Presence) != 1 {
+			t.Fatalf("first frame %s %s", f.Type, f.Data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no joined frame")
+	}
+	mustFail(t, "join a workspace with a connection string", c.send("join_workspace", map[string]any{"workspace_id": e.wsID}), "forbidden")
+
+	// Bad credentials are refused before the upgrade.
+	for _, q := range []string{"", "token=nope", "connection_string=atc_nope"} {
+		if _, err := e.tryDial(n, q); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Fatalf("dial with %q: %v, want 401", q, err)
+		}
+	}
+}
+
+func TestStopCancelsTheRunForEveryone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 1000, Rate: 50})
+	n := e.nodes[0]
+	owner := e.dial(n, "token="+e.token(e.owner))
+	viewer := e.dial(n, "token="+e.token(e.viewer))
+	mustOK(t, "join", owner.send("join", map[string]any{"chat_id": e.chat}))
+	mustOK(t, "join", viewer.send("join", map[string]any{"chat_id": e.chat}))
+	a := mustOK(t, "message", owner.send("message", map[string]any{"chat_id": e.chat, "message_string": e.messageString(e.owner), "content": "long"}))
+	owner.until(isType(agents.EventRunDelta))
+	mustFail(t, "viewer stops", viewer.send("stop", map[string]any{"chat_id": e.chat, "run_id": a.Runs[0]}), "forbidden")
+	mustOK(t, "owner stops", owner.send("stop", map[string]any{"chat_id": e.chat, "run_id": a.Runs[0]}))
+	got := viewer.until(isType(agents.EventRunCancelled))
+	if got[len(got)-1].RunID != a.Runs[0] {
+		t.Fatalf("run.cancelled for %s", got[len(got)-1].RunID)
+	}
+}
+
+func TestWorkspaceWatchersSeeEveryChat(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
+	n := e.nodes[0]
+	c := e.dial(n, "token="+e.token(e.viewer))
+	a := mustOK(t, "join_workspace", c.send("join_workspace", map[string]any{"workspace_id": e.wsID}))
+	sender := e.dial(n, "token="+e.token(e.owner))
+	mustOK(t, "message", sender.send("message", map[string]any{"chat_id": e.chat, "message_string": e.messageString(e.owner), "content": "to the room"}))
+	got := c.until(isType(agents.EventRunCompleted))
+	if got[0].ChatID != string(e.chat) {
+		t.Fatalf("workspace event for chat %s", got[0].ChatID)
+	}
+	// Typing reaches the workspace too, and is throttled.
+	mustOK(t, "join", sender.send("join", map[string]any{"chat_id": e.chat}))
+	mustOK(t, "typing", sender.send("typing", map[string]any{"chat_id": e.chat}))
+	if a := mustOK(t, "typing again", sender.send("typing", map[string]any{"chat_id": e.chat})); !a.Throttled {
+		t.Fatalf("second typing = %+v, want throttled", a)
+	}
+	c.until(isType(agents.EventTyping))
+	_ = a
+}
