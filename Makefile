@@ -5,7 +5,10 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test vet
+# npm packages the tests drive Atrium with (the official socket.io-client).
+NPM_TEST_DIRS := hub/testdata/sio
+
+.PHONY: run build test vet npm-test-deps
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/atrium ./cmd/atrium
@@ -16,5 +19,8 @@ run: build
 vet:
 	$(GO) vet ./...
 
-test: vet
+npm-test-deps:
+	@for d in $(NPM_TEST_DIRS); do npm ci --prefix $$d --no-audit --no-fund --loglevel=error || exit 1; done
+
+test: vet npm-test-deps
 	$(GO) test -race -count=1 -timeout 20m ./...
