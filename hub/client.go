@@ -244,7 +244,7 @@ func (c *client) joinChat(ctx context.Context, id workspaces.ChatID, since *uint
 		return nil, nil, err
 	}
 	key := presenceKey("chat", string(id))
-	first := c.h.presence.join(key, c.user, c.email)
+	first := c.h.presence.join(ctx, key, c.user, c.email)
 	people, err := c.h.presence.list(ctx, key)
 	if err != nil {
 		c.h.logger.Warn("presence list", "err", err)
@@ -277,7 +277,7 @@ func (c *client) joinWorkspace(ctx context.Context, id workspaces.WorkspaceID, s
 		return nil, nil, err
 	}
 	key := presenceKey("workspace", string(id))
-	c.h.presence.join(key, c.user, c.email)
+	c.h.presence.join(ctx, key, c.user, c.email)
 	people, err := c.h.presence.list(ctx, key)
 	if err != nil {
 		c.h.logger.Warn("presence list", "err", err)

@@ -13,18 +13,17 @@ import (
 )
 
 // presence tracks who watches each chat and workspace. Each node counts its
-// own clients per user and writes, for every chat it has watchers in, one
-// entry "<kind>.<id>.<node>" to the shared table, rewritten before it
-// expires; the list of people present is the union of every node's entry.
-// A node that dies drops out when its entries expire.
+// own clients per user, and writes one entry "<kind>.<id>.<node>.<user>" to
+// the shared table when a user starts watching there (before the join is
+// acknowledged, so every node sees it at once) and deletes it when they
+// stop; it rewrites its entries before they expire. The people present are
+// every node's entries. A node that dies drops out when its entries expire.
 type presence struct {
 	h     *Hub
 	store *bus.Presence // nil: this node only
 
-	mu    sync.Mutex                                   // guards the following fields
+	mu    sync.Mutex                                    // guards local
 	local map[string]map[workspaces.UserID]*presentUser // by key
-	dirty map[string]bool
-	kick  chan struct{}
 }
 
 type presentUser struct {
@@ -34,16 +33,19 @@ type presentUser struct {
 }
 
 func newPresence(h *Hub, store *bus.Presence) *presence {
-	return &presence{h: h, store: store, local: make(map[string]map[workspaces.UserID]*presentUser), dirty: make(map[string]bool), kick: make(chan struct{}, 1)}
+	return &presence{h: h, store: store, local: make(map[string]map[workspaces.UserID]*presentUser)}
 }
 
 func presenceKey(kind, id string) string { return kind + "." + id }
 
+func (p *presence) entry(key string, user workspaces.UserID) string {
+	return key + "." + p.h.cfg.Node + "." + string(user)
+}
+
 // join counts one more connection of user at key; it reports whether the
 // user was not there before (on this node).
-func (p *presence) join(key string, user workspaces.UserID, email string) bool {
+func (p *presence) join(ctx context.Context, key string, user workspaces.UserID, email string) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	users := p.local[key]
 	if users == nil {
 		users = make(map[workspaces.UserID]*presentUser)
@@ -55,39 +57,43 @@ func (p *presence) join(key string, user workspaces.UserID, email string) bool {
 		users[user] = u
 	}
 	u.n++
-	if u.n == 1 {
-		p.markDirty(key)
-		return true
+	first := u.n == 1
+	p.mu.Unlock()
+	if first && p.store != nil {
+		v, _ := json.Marshal(u)
+		if err := p.store.Put(ctx, p.entry(key, user), v); err != nil {
+			p.h.logger.Warn("presence write", "err", err)
+		}
 	}
-	return false
+	return first
 }
 
 // leave counts one connection fewer; it reports whether it was the user's last.
 func (p *presence) leave(key string, user workspaces.UserID) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	u := p.local[key][user]
 	if u == nil {
+		p.mu.Unlock()
 		return false
 	}
 	u.n--
 	if u.n > 0 {
+		p.mu.Unlock()
 		return false
 	}
 	delete(p.local[key], user)
 	if len(p.local[key]) == 0 {
 		delete(p.local, key)
 	}
-	p.markDirty(key)
-	return true
-}
-
-func (p *presence) markDirty(key string) {
-	p.dirty[key] = true
-	select {
-	case p.kick <- struct{}{}:
-	default:
+	p.mu.Unlock()
+	if p.store != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(p.h.ctx), 5*time.Second)
+		defer cancel()
+		if err := p.store.Delete(ctx, p.entry(key, user)); err != nil {
+			p.h.logger.Warn("presence delete", "err", err)
+		}
 	}
+	return true
 }
 
 // list returns everyone present at key on any node, sorted by email.
@@ -101,17 +107,11 @@ func (p *presence) list(ctx context.Context, key string) ([]presentUser, error) 
 	var err error
 	if p.store != nil {
 		var entries map[string][]byte
-		entries, err = p.store.List(ctx, key+".*")
-		own := key + "." + p.h.cfg.Node
-		for k, v := range entries {
-			if k == own {
-				continue
-			}
-			var users []presentUser
-			if json.Unmarshal(v, &users) == nil {
-				for _, u := range users {
-					seen[u.ID] = u
-				}
+		entries, err = p.store.List(ctx, key+".>")
+		for _, v := range entries {
+			var u presentUser
+			if json.Unmarshal(v, &u) == nil && u.ID != "" {
+				seen[u.ID] = u
 			}
 		}
 	}
@@ -132,8 +132,7 @@ func (p *presence) announce(ws workspaces.WorkspaceID, chat workspaces.ChatID, t
 	}
 }
 
-// run writes changed entries to the shared table at most every 200ms, and
-// rewrites all of this node's entries before they expire.
+// run rewrites this node's entries before they expire, until ctx ends.
 func (p *presence) run(ctx context.Context) {
 	if p.store == nil {
 		return
@@ -141,59 +140,33 @@ func (p *presence) run(ctx context.Context) {
 	refresh := time.NewTicker(p.store.TTL() / 3)
 	defer refresh.Stop()
 	for {
-		all := false
 		select {
 		case <-ctx.Done():
 			return
-		case <-p.kick:
 		case <-refresh.C:
-			all = true
-		}
-		p.flush(ctx, all)
-		select { // coalesce bursts of joins
-		case <-ctx.Done():
-			return
-		case <-time.After(200 * time.Millisecond):
+			p.refresh(ctx)
 		}
 	}
 }
 
-func (p *presence) flush(ctx context.Context, all bool) {
-	p.mu.Lock()
-	keys := p.dirty
-	p.dirty = make(map[string]bool)
-	if all {
-		for k := range p.local {
-			keys[k] = true
-		}
+func (p *presence) refresh(ctx context.Context) {
+	type kv struct {
+		key string
+		val []byte
 	}
-	values := make(map[string][]byte, len(keys))
-	for k := range keys {
-		users := p.local[k]
-		if len(users) == 0 {
-			values[k] = nil
-			continue
+	p.mu.Lock()
+	var all []kv
+	for key, users := range p.local {
+		for id, u := range users {
+			v, _ := json.Marshal(u)
+			all = append(all, kv{p.entry(key, id), v})
 		}
-		list := make([]presentUser, 0, len(users))
-		for _, u := range users {
-			list = append(list, *u)
-		}
-		values[k], _ = json.Marshal(list)
 	}
 	p.mu.Unlock()
-	for k, v := range values {
-		key := k + "." + p.h.cfg.Node
-		var err error
-		if v == nil {
-			err = p.store.Delete(ctx, key)
-		} else {
-			err = p.store.Put(ctx, key, v)
-		}
-		if err != nil && ctx.Err() == nil {
-			p.h.logger.Warn("presence write", "key", key, "err", err)
-			p.mu.Lock()
-			p.markDirty(k) // try again on the next round
-			p.mu.Unlock()
+	for _, e := range all {
+		if err := p.store.Put(ctx, e.key, e.val); err != nil && ctx.Err() == nil {
+			p.h.logger.Warn("presence refresh", "err", err)
+			return
 		}
 	}
 }
@@ -206,12 +179,14 @@ func (p *presence) clear() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	p.mu.Lock()
-	keys := make([]string, 0, len(p.local))
-	for k := range p.local {
-		keys = append(keys, k)
+	var keys []string
+	for key, users := range p.local {
+		for id := range users {
+			keys = append(keys, p.entry(key, id))
+		}
 	}
 	p.mu.Unlock()
 	for _, k := range keys {
-		p.store.Delete(ctx, k+"."+p.h.cfg.Node)
+		p.store.Delete(ctx, k)
 	}
 }
