@@ -75,7 +75,7 @@ func (c *client) kick(reason string) {
 }
 
 // authenticate checks the credentials a client connects with: a JWT, or a
-// connection string from GET /chat/authorize.
+// connection string from GET /chat/authorize. The transport then calls start.
 func (c *client) authenticate(ctx context.Context, a authReq) error {
 	switch {
 	case a.Token != "" && a.ConnectionString != "":
@@ -90,9 +90,8 @@ func (c *client) authenticate(ctx context.Context, a authReq) error {
 			return workspaces.E(workspaces.KindUnauthenticated, "User not found")
 		}
 		c.mu.Lock()
-		c.user, c.email, c.token = u.ID, u.Email, true
+		c.user, c.email, c.token, c.expires = u.ID, u.Email, true, exp
 		c.mu.Unlock()
-		c.expireAt(exp)
 		return nil
 	case a.ConnectionString != "":
 		g, err := c.h.deps.Workspaces.ResolveSecret(ctx, workspaces.ConnectionString, a.ConnectionString)
@@ -104,13 +103,21 @@ func (c *client) authenticate(ctx context.Context, a authReq) error {
 			return workspaces.E(workspaces.KindUnauthenticated, "User not found")
 		}
 		c.mu.Lock()
-		c.user, c.email, c.grant = u.ID, u.Email, g
+		c.user, c.email, c.grant, c.expires = u.ID, u.Email, g, g.ExpiresAt
 		c.mu.Unlock()
-		c.expireAt(g.ExpiresAt)
 		return nil
 	default:
 		return workspaces.E(workspaces.KindUnauthenticated, "Missing token or connection_string")
 	}
+}
+
+// start arms the expiry timer of the credentials authenticate checked; the
+// transport calls it once it can send.
+func (c *client) start() {
+	c.mu.Lock()
+	exp := c.expires
+	c.mu.Unlock()
+	c.expireAt(exp)
 }
 
 // expireAt arms the expiry timer: RefreshBefore ahead of exp the client is

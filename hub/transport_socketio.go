@@ -113,6 +113,7 @@ func (s *socketIO) connected(args ...any) {
 		t.out.close()
 		t.c.disconnected()
 	})
+	t.c.start()
 	go func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()

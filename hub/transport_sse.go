@@ -116,6 +116,7 @@ func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request, workspace bool, i
 	w.WriteHeader(http.StatusOK)
 	t.control("ready", ack)
 	then()
+	c.start()
 
 	ping := time.NewTicker(h.cfg.PingInterval)
 	defer ping.Stop()

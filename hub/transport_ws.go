@@ -140,6 +140,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer stop()
 	defer c.disconnected()
 
+	c.start()
 	c.autoJoin(ctx, a.Since)
 	for {
 		typ, data, err := conn.Read(ctx)

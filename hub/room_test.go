@@ -1,0 +1,169 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atrium-hq/atrium/persistence/bus"
+)
+
+// fakeTransport accepts up to limit events and records why it was closed.
+type fakeTransport struct {
+	limit  int
+	mu     sync.Mutex
+	got    []uint64
+	closed chan string
+}
+
+func (f *fakeTransport) sendEvent(e bus.Entry) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.got) >= f.limit {
+		return false
+	}
+	f.got = append(f.got, e.Seq)
+	return true
+}
+func (f *fakeTransport) sendReplay(e bus.Entry) bool { return f.sendEvent(e) }
+func (f *fakeTransport) control(string, any)         {}
+func (f *fakeTransport) close(reason string)         { f.closed <- reason }
+
+func testHub() *Hub {
+	return &Hub{cfg: Config{SendQueue: 4, RecentEvents: 8}, logger: slog.New(slog.DiscardHandler), ctx: context.Background()}
+}
+
+func entry(seq uint64) bus.Entry {
+	return bus.Entry{Seq: seq, Cursor: seq * 10, Data: []byte(fmt.Sprintf(`{"seq":%d}`, seq))}
+}
+
+func TestSlowConsumerIsDisconnectedAndOthersAreNot(t *testing.T) {
+	h := testHub()
+	r := newRoom(h, "f", true)
+	fast := &fakeTransport{limit: 100, closed: make(chan string, 1)}
+	slow := &fakeTransport{limit: 3, closed: make(chan string, 1)}
+	for _, ft := range []*fakeTransport{fast, slow} {
+		c := &client{h: h, t: ft}
+		if !r.start(r.join(c), 0) {
+			t.Fatal("start failed")
+		}
+	}
+	for seq := uint64(1); seq <= 10; seq++ {
+		r.receive(entry(seq))
+	}
+	select {
+	case reason := <-slow.closed:
+		if reason != reasonSlowConsumer {
+			t.Fatalf("slow client closed for %q", reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow client was not disconnected")
+	}
+	if len(fast.got) != 10 {
+		t.Fatalf("the fast client got %v", fast.got)
+	}
+	select {
+	case reason := <-fast.closed:
+		t.Fatalf("the fast client was closed: %s", reason)
+	default:
+	}
+}
+
+func TestJoiningMemberGetsPendingEventsAfterItsReplay(t *testing.T) {
+	h := testHub()
+	r := newRoom(h, "f", true)
+	ft := &fakeTransport{limit: 100, closed: make(chan string, 1)}
+	c := &client{h: h, t: ft}
+	m := r.join(c)
+	// Live events arrive while the member's replay (up to 5) is being read.
+	for seq := uint64(4); seq <= 7; seq++ {
+		r.receive(entry(seq))
+	}
+	for seq := uint64(1); seq <= 5; seq++ { // the replay
+		ft.sendReplay(entry(seq))
+	}
+	if !r.start(m, 5) {
+		t.Fatal("start failed")
+	}
+	r.receive(entry(8))
+	r.receive(entry(8)) // a duplicate from NATS is dropped
+	want := []uint64{1, 2, 3, 4, 5, 6, 7, 8}
+	if fmt.Sprint(ft.got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", ft.got, want)
+	}
+	// Recent events cover a resume from 5, but not from 1 (the ring holds 8).
+	if evs, ok := r.recentAfter(5, 8); !ok || len(evs) != 3 {
+		t.Fatalf("recentAfter(5) = %v %v", evs, ok)
+	}
+	for seq := uint64(9); seq <= 20; seq++ {
+		r.receive(entry(seq))
+	}
+	if _, ok := r.recentAfter(1, 20); ok {
+		t.Fatal("recentAfter(1) claims the trimmed events")
+	}
+}
+
+func TestPendingOverflowFailsTheJoin(t *testing.T) {
+	h := testHub()
+	r := newRoom(h, "f", true)
+	ft := &fakeTransport{limit: 100, closed: make(chan string, 1)}
+	m := r.join(&client{h: h, t: ft})
+	for seq := uint64(1); seq <= 10; seq++ { // more than SendQueue while replaying
+		r.receive(entry(seq))
+	}
+	if r.start(m, 0) {
+		t.Fatal("start succeeded after the pending events overflowed")
+	}
+}
+
+func TestOutboxBoundsAndOrders(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	release := make(chan struct{})
+	o := newOutbox(2, func(frames [][]byte) error {
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		for _, f := range frames {
+			got = append(got, string(f))
+		}
+		return nil
+	})
+	if !o.push([]byte("a")) {
+		t.Fatal("push a")
+	}
+	// "a" may already be taken by the drainer; fill until the limit bites.
+	n := 0
+	for o.push([]byte(fmt.Sprint(n))) {
+		n++
+	}
+	if n > 2 {
+		t.Fatalf("pushed %d past a limit of 2", n)
+	}
+	if !o.pushMust([]byte("ack")) {
+		t.Fatal("pushMust refused")
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		l := len(got)
+		mu.Unlock()
+		if l == n+2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != n+2 || got[0] != "a" || got[len(got)-1] != "ack" {
+		t.Fatalf("drained %v", got)
+	}
+	o.close()
+	if o.push([]byte("x")) || o.pushMust([]byte("x")) {
+		t.Fatal("closed outbox accepted a frame")
+	}
+}
