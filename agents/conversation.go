@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/uptrace/bun"
 
+	"github.com/atrium-hq/atrium/persistence/bus"
 	"github.com/atrium-hq/atrium/persistence/sqldb"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -344,6 +345,17 @@ func (c *Conversations) Stop(ctx context.Context, chat workspaces.ChatID, run Ru
 		return "", workspaces.Internal("send stop", err)
 	}
 	return RunRunning, nil
+}
+
+// Forget drops the live events kept for chat in ws, or for every chat of ws
+// when chat is empty, once they are deleted. A failure is logged by the
+// caller: the events age out of the window anyway.
+func (c *Conversations) Forget(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID) error {
+	subject := bus.WorkspaceSubject(string(ws))
+	if chat != "" {
+		subject = bus.ChatSubject(string(ws), string(chat))
+	}
+	return c.events.log.Purge(ctx, subject)
 }
 
 func cancelSubject(run RunID) string { return "atrium.cancel." + string(run) }

@@ -98,7 +98,9 @@ func modelID(obj object) (string, error) {
 	return strings.TrimSpace(s), nil
 }
 
-// handleListAgents is GET /api/agents/: the caller's agents.
+// handleListAgents is GET /api/agents/: the caller's agents, in the shape
+// of Django REST framework's paginated lists ({count, next, previous,
+// results}), as seed 000's server is a DRF one.
 func (s *server) handleListAgents() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		list, err := s.Agents.List(r.Context(), userOf(r))
@@ -110,7 +112,7 @@ func (s *server) handleListAgents() http.Handler {
 		for i, a := range list {
 			out[i] = toSeed000Agent(a)
 		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, map[string]any{"count": len(out), "next": nil, "previous": nil, "results": out})
 	})
 }
 

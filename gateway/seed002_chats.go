@@ -82,6 +82,10 @@ func (s *server) handleGetChat() http.Handler {
 func (s *server) handleDeleteChat() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := queryChat(r)
+		var c workspaces.Chat
+		if err == nil {
+			c, err = s.Workspaces.Chat(r.Context(), userOf(r), id)
+		}
 		if err == nil {
 			err = s.Workspaces.DeleteChat(r.Context(), userOf(r), id)
 		}
@@ -89,6 +93,7 @@ func (s *server) handleDeleteChat() http.Handler {
 			s.writeMsgError(w, r, err, forbiddenIs401)
 			return
 		}
+		s.forgetEvents(r, c.WorkspaceID, id)
 		writeJSON(w, http.StatusOK, map[string]string{"msg": "Chat deleted successfully"})
 	})
 }
@@ -121,4 +126,15 @@ func (s *server) handleAuthorizeMessage() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, seed002Grant(g, "message_string"))
 	})
+}
+
+// forgetEvents drops the live events of a deleted chat (or workspace, when
+// chat is empty). Failing is only logged: they age out of the window anyway.
+func (s *server) forgetEvents(r *http.Request, ws workspaces.WorkspaceID, chat workspaces.ChatID) {
+	if s.Conversations == nil {
+		return
+	}
+	if err := s.Conversations.Forget(r.Context(), ws, chat); err != nil {
+		s.Logger.WarnContext(r.Context(), "drop the events of a deleted chat", "workspace", ws, "chat", chat, "err", err)
+	}
 }

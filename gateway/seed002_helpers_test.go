@@ -14,6 +14,7 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/gateway"
+	"github.com/atrium-hq/atrium/persistence/bus"
 	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -26,8 +27,14 @@ type env struct {
 	srv    *httptest.Server
 	ws     *workspaces.Service
 	ag     *agents.Service
+	conv   *agents.Conversations
 	tokens *workspaces.Tokens
 }
+
+// echoOnly is a model table with one model, "echo" (never run here).
+type echoOnly struct{}
+
+func (echoOnly) Provider(name string) (agents.Provider, bool) { return nil, name == "echo" }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -35,16 +42,32 @@ func newEnv(t *testing.T) *env {
 	ws := workspaces.New(db, workspaces.Config{})
 	ag := agents.New(db, ws)
 	tokens := workspaces.NewTokens(testSecret, time.Hour, nil)
+	nats, err := bus.Start(context.Background(), bus.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nats.Close() })
+	log, err := nats.ChatLog(context.Background(), bus.ChatLogConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := nats.RunQueue(context.Background(), bus.RunQueueConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := agents.NewConversations(db, ws, agents.NewEvents(log), queue, nats.Conn, agents.ConversationsConfig{})
 	h := gateway.NewServer(gateway.Deps{
-		Logger:     slog.New(slog.DiscardHandler),
-		Workspaces: ws,
-		Agents:     ag,
-		Tokens:     tokens,
-		Checks:     map[string]func(context.Context) error{"database": db.Ping},
+		Logger:        slog.New(slog.DiscardHandler),
+		Workspaces:    ws,
+		Agents:        ag,
+		Tokens:        tokens,
+		Checks:        map[string]func(context.Context) error{"database": db.Ping},
+		Conversations: conv,
+		Models:        echoOnly{},
 	}, gateway.Config{})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, ws: ws, ag: ag, tokens: tokens}
+	return &env{srv: srv, ws: ws, ag: ag, conv: conv, tokens: tokens}
 }
 
 // do sends a request with a JSON body (none when body is "") and the bearer

@@ -109,6 +109,7 @@ func (s *server) handleDeleteWorkspace() http.Handler {
 			s.writeMsgError(w, r, err)
 			return
 		}
+		s.forgetEvents(r, pathWorkspace(r), "")
 		writeJSON(w, http.StatusOK, map[string]string{"msg": "Workspace deleted"})
 	})
 }
