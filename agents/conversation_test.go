@@ -159,7 +159,9 @@ func TestSendStreamsAnAnswerAndStoresIt(t *testing.T) {
 	if got[0].Type != agents.EventMessageCreated || got[1].Type != agents.EventRunStarted || got[1].RunID != string(sent.Runs[0]) {
 		t.Fatalf("first events = %s, %s", got[0].Type, got[1].Type)
 	}
-	var done struct{ Message struct{ Content, Role, Status string } }
+	var done struct {
+		Message struct{ Content, Role, Status string }
+	}
 	json.Unmarshal(got[len(got)-1].Data, &done)
 	if text.String() != "Hello there" || done.Message.Content != "Hello there" || done.Message.Role != "assistant" {
 		t.Fatalf("deltas %q, final %+v", text.String(), done.Message)
@@ -202,7 +204,9 @@ func TestStopCancelsARunningRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := e.until(t, agents.EventRunCancelled)
-	var d struct{ Message struct{ Content, Status string } }
+	var d struct {
+		Message struct{ Content, Status string }
+	}
 	json.Unmarshal(got[len(got)-1].Data, &d)
 	if d.Message.Content != "a" || d.Message.Status != "cancelled" {
 		t.Fatalf("cancelled run kept %+v, want the partial answer", d.Message)
@@ -223,7 +227,9 @@ func TestFailingRunsEndWithRunFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := e.until(t, agents.EventRunFailed)
-	var d struct{ Error struct{ Code, Message string } }
+	var d struct {
+		Error struct{ Code, Message string }
+	}
 	json.Unmarshal(got[len(got)-1].Data, &d)
 	if d.Error.Code != "provider_error" || !strings.Contains(d.Error.Message, "503") {
 		t.Fatalf("run.failed data = %s", got[len(got)-1].Data)

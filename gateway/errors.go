@@ -28,8 +28,15 @@ var forbiddenIs401 = map[workspaces.Kind]int{workspaces.KindForbidden: http.Stat
 // replace msgStatus for some kinds. Internal errors are logged with their
 // cause and shown only as "Internal server error".
 func (s *server) writeMsgError(w http.ResponseWriter, r *http.Request, err error, overrides ...map[workspaces.Kind]int) {
+	status, _ := s.errorStatus(r, err, msgStatus, overrides)
+	writeJSON(w, status, map[string]string{"msg": workspaces.ErrorMessage(err)})
+}
+
+// errorStatus picks err's status from table and overrides, logging internal
+// errors with their cause.
+func (s *server) errorStatus(r *http.Request, err error, table map[workspaces.Kind]int, overrides []map[workspaces.Kind]int) (int, workspaces.Kind) {
 	kind := workspaces.ErrorKind(err)
-	status := msgStatus[kind]
+	status := table[kind]
 	for _, o := range overrides {
 		if st, ok := o[kind]; ok {
 			status = st
@@ -38,7 +45,7 @@ func (s *server) writeMsgError(w http.ResponseWriter, r *http.Request, err error
 	if kind == workspaces.KindInternal {
 		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, status, map[string]string{"msg": workspaces.ErrorMessage(err)})
+	return status, kind
 }
 
 // apiStatus maps error kinds to the status codes of seed 000's REST API.
@@ -56,15 +63,6 @@ var apiStatus = map[workspaces.Kind]int{
 // writeAPIError writes err in seed 000's format (§5.6.2):
 // {"error": "...", "detail": "..."}; detail names the kind of error.
 func (s *server) writeAPIError(w http.ResponseWriter, r *http.Request, err error, overrides ...map[workspaces.Kind]int) {
-	kind := workspaces.ErrorKind(err)
-	status := apiStatus[kind]
-	for _, o := range overrides {
-		if st, ok := o[kind]; ok {
-			status = st
-		}
-	}
-	if kind == workspaces.KindInternal {
-		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
+	status, kind := s.errorStatus(r, err, apiStatus, overrides)
 	writeJSON(w, status, map[string]string{"error": workspaces.ErrorMessage(err), "detail": kind.String()})
 }

@@ -35,7 +35,7 @@ type client struct {
 	user  workspaces.UserID
 	email string
 
-	mu       sync.Mutex // guards the following fields
+	mu       sync.Mutex        // guards the following fields
 	token    bool              // authenticated with a JWT (may join anything it has a role in)
 	grant    workspaces.Grant  // set when authenticated with a connection string
 	expires  time.Time         // when the credentials expire

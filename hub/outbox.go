@@ -21,31 +21,16 @@ func newOutbox(limit int, drain func([][]byte) error) *outbox {
 }
 
 // push queues frame; it reports false if the queue is full or closed.
-func (o *outbox) push(frame []byte) bool {
-	o.mu.Lock()
-	if o.closed {
-		o.mu.Unlock()
-		return false
-	}
-	if len(o.frames) >= o.limit {
-		o.mu.Unlock()
-		return false
-	}
-	o.frames = append(o.frames, frame)
-	start := !o.draining
-	o.draining = true
-	o.mu.Unlock()
-	if start {
-		go o.run()
-	}
-	return true
-}
+func (o *outbox) push(frame []byte) bool { return o.add(frame, false) }
 
 // pushMust queues frame even past the limit (acks and control frames, which
-// a client only gets in answer to what it sent). It reports false if closed.
-func (o *outbox) pushMust(frame []byte) bool {
+// a client only gets in answer to what it sent, and bounded replays). It
+// reports false if closed.
+func (o *outbox) pushMust(frame []byte) bool { return o.add(frame, true) }
+
+func (o *outbox) add(frame []byte, force bool) bool {
 	o.mu.Lock()
-	if o.closed {
+	if o.closed || (!force && len(o.frames) >= o.limit) {
 		o.mu.Unlock()
 		return false
 	}

@@ -81,12 +81,8 @@ func (h *Hub) serveWorkspaceSSE(w http.ResponseWriter, r *http.Request) {
 // "ready", carries what a join ack carries; then come the missed events
 // (after Last-Event-ID or ?since=) and the live ones.
 func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request, workspace bool, id string) {
-	a, err := credentials(r)
-	if err == nil && a.Token == "" && a.ConnectionString == "" {
-		err = workspaces.E(workspaces.KindUnauthenticated, "Missing token or connection_string")
-	}
-	if err != nil {
-		writeHTTPError(w, err)
+	a, ok := requestCredentials(w, r)
+	if !ok {
 		return
 	}
 	t := &sseTransport{w: w, rc: http.NewResponseController(w), workspace: workspace, done: make(chan struct{})}
@@ -100,6 +96,7 @@ func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request, workspace bool, i
 	}
 	var ack map[string]any
 	var then func()
+	var err error
 	if workspace {
 		ack, then, err = c.joinWorkspace(ctx, workspaces.WorkspaceID(id), a.Since)
 	} else {

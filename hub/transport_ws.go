@@ -96,6 +96,20 @@ var httpStatus = map[string]int{
 	"unavailable":     http.StatusServiceUnavailable,
 }
 
+// requestCredentials is credentials for a request that must carry some; it
+// answers the request itself when they are missing or malformed.
+func requestCredentials(w http.ResponseWriter, r *http.Request) (authReq, bool) {
+	a, err := credentials(r)
+	if err == nil && a.Token == "" && a.ConnectionString == "" {
+		err = workspaces.E(workspaces.KindUnauthenticated, "Missing token or connection_string")
+	}
+	if err != nil {
+		writeHTTPError(w, err)
+		return a, false
+	}
+	return a, true
+}
+
 // writeHTTPError answers a request refused before it became a stream, with
 // {"error": {code, message}, "msg": message}.
 func writeHTTPError(w http.ResponseWriter, err error) {
@@ -110,12 +124,8 @@ func writeHTTPError(w http.ResponseWriter, err error) {
 }
 
 func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
-	a, err := credentials(r)
-	if err == nil && a.Token == "" && a.ConnectionString == "" {
-		err = workspaces.E(workspaces.KindUnauthenticated, "Missing token or connection_string")
-	}
-	if err != nil {
-		writeHTTPError(w, err)
+	a, ok := requestCredentials(w, r)
+	if !ok {
 		return
 	}
 	c := newClient(h, nil)

@@ -36,7 +36,9 @@ func TestThreeRolesSeeTheSameRunInTheSameOrder(t *testing.T) {
 		}
 	}
 	// Drain the presence events of the joins.
-	owner.until(func(ev agents.Envelope) bool { return ev.Type == agents.EventPresenceJoined && strings.Contains(string(ev.Data), "viewer@") })
+	owner.until(func(ev agents.Envelope) bool {
+		return ev.Type == agents.EventPresenceJoined && strings.Contains(string(ev.Data), "viewer@")
+	})
 
 	// The viewer cannot get a message string, nor use someone else's.
 	if _, err := e.ws.AuthorizeMessage(context.Background(), e.viewer.ID, e.chat); workspaces.ErrorKind(err) != workspaces.KindForbidden {
@@ -85,7 +87,7 @@ func TestThreeRolesSeeTheSameRunInTheSameOrder(t *testing.T) {
 	}
 	var created struct {
 		Message struct {
-			Author struct{ Email string }
+			Author  struct{ Email string }
 			Content string
 		}
 	}
