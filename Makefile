@@ -24,3 +24,12 @@ npm-test-deps:
 
 test: vet npm-test-deps
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# loadtest measures a freshly built server (see loadtest/doc.go): memory per
+# idle connection, fan-out latency, many chats streaming at once. E.g.
+#   make loadtest LOADTEST_ARGS='-scenario fanout -watchers 2000 -check'
+LOADTEST_ARGS ?= -scenario all
+
+.PHONY: loadtest
+loadtest: build
+	$(GO) run ./loadtest -bin bin/atrium $(LOADTEST_ARGS)
