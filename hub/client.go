@@ -16,10 +16,10 @@ import (
 type transport interface {
 	// sendEvent queues an event; false means the queue is full or the
 	// connection closed.
-	sendEvent(e bus.Entry) bool
+	sendEvent(e *outEvent) bool
 	// sendReplay queues a replayed event past the queue's limit (a replay
 	// is bounded by the chat log's window).
-	sendReplay(e bus.Entry) bool
+	sendReplay(e *outEvent) bool
 	// control sends a control event (auth_expiring, joined, disconnect_reason).
 	control(name string, data any)
 	// close disconnects, telling the client why.
@@ -60,7 +60,7 @@ func newClient(h *Hub, t transport) *client {
 	return &client{h: h, t: t, watching: make(map[string]*watch), typing: make(map[workspaces.ChatID]time.Time)}
 }
 
-func (c *client) sendEvent(e bus.Entry) bool { return c.t.sendEvent(e) }
+func (c *client) sendEvent(e *outEvent) bool { return c.t.sendEvent(e) }
 
 // kick disconnects the client once, for reason, without blocking the caller.
 func (c *client) kick(reason string) {
@@ -380,7 +380,7 @@ func (c *client) watch(ctx context.Context, key, filter string, chat bool, since
 	}
 	return watched{latest: latest, recovered: recovered, then: func() {
 		for _, e := range replay {
-			if !c.t.sendReplay(e) {
+			if !c.t.sendReplay(newOutEvent(e, r.key(e))) {
 				return
 			}
 		}

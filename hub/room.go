@@ -91,6 +91,7 @@ func (r *room) deliver(e bus.Entry) {
 	}
 	r.recent = append(r.recent, e)
 	k := r.key(e)
+	out := newOutEvent(e, k)
 	for m := range r.members {
 		if k <= m.after {
 			continue
@@ -104,7 +105,7 @@ func (r *room) deliver(e bus.Entry) {
 			continue
 		}
 		m.after = k
-		if !m.c.sendEvent(e) {
+		if !m.c.sendEvent(out) {
 			m.c.kick(reasonSlowConsumer)
 		}
 	}
@@ -152,7 +153,7 @@ func (r *room) start(m *member, after uint64) bool {
 	for _, e := range m.pending {
 		if k := r.key(e); k > m.after {
 			m.after = k
-			if !m.c.sendEvent(e) {
+			if !m.c.sendEvent(newOutEvent(e, k)) {
 				return false
 			}
 		}

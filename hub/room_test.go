@@ -19,7 +19,7 @@ type fakeTransport struct {
 	closed chan string
 }
 
-func (f *fakeTransport) sendEvent(e bus.Entry) bool {
+func (f *fakeTransport) sendEvent(e *outEvent) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.got) >= f.limit {
@@ -28,7 +28,7 @@ func (f *fakeTransport) sendEvent(e bus.Entry) bool {
 	f.got = append(f.got, e.Seq)
 	return true
 }
-func (f *fakeTransport) sendReplay(e bus.Entry) bool { return f.sendEvent(e) }
+func (f *fakeTransport) sendReplay(e *outEvent) bool { return f.sendEvent(e) }
 func (f *fakeTransport) control(string, any)         {}
 func (f *fakeTransport) close(reason string)         { f.closed <- reason }
 
@@ -83,7 +83,7 @@ func TestJoiningMemberGetsPendingEventsAfterItsReplay(t *testing.T) {
 		r.receive(entry(seq))
 	}
 	for seq := uint64(1); seq <= 5; seq++ { // the replay
-		ft.sendReplay(entry(seq))
+		ft.sendReplay(newOutEvent(entry(seq), seq))
 	}
 	if !r.start(m, 5) {
 		t.Fatal("start failed")

@@ -10,8 +10,6 @@ import (
 
 	"github.com/zishang520/engine.io/v2/types"
 	"github.com/zishang520/socket.io/v2/socket"
-
-	"github.com/atrium-hq/atrium/persistence/bus"
 )
 
 // socketIO serves Socket.IO (protocol v5, what socket.io-client 4.x speaks)
@@ -132,8 +130,8 @@ type sioTransport struct {
 }
 
 // event is a queued "event" emit: the envelope, sent as a JSON object.
-func (t *sioTransport) sendEvent(e bus.Entry) bool  { return t.out.push(e.Data) }
-func (t *sioTransport) sendReplay(e bus.Entry) bool { return t.out.pushMust(e.Data) }
+func (t *sioTransport) sendEvent(e *outEvent) bool  { return t.out.push(e.Data) }
+func (t *sioTransport) sendReplay(e *outEvent) bool { return t.out.pushMust(e.Data) }
 
 func (t *sioTransport) control(name string, data any) {
 	b, err := json.Marshal(data)

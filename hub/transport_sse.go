@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/atrium-hq/atrium/persistence/bus"
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
@@ -16,31 +14,17 @@ import (
 // sent with id = its chat sequence number (for a chat) or its log cursor
 // (for a workspace), so EventSource resumes by itself with Last-Event-ID.
 type sseTransport struct {
-	w         http.ResponseWriter
-	rc        *http.ResponseController
-	workspace bool
-	out       *outbox
-	done      chan struct{}
-	once      sync.Once
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	out  *outbox
+	done chan struct{}
+	once sync.Once
 
 	mu sync.Mutex // serializes writes to w
 }
 
-func (t *sseTransport) frame(e bus.Entry) []byte {
-	id := e.Seq
-	if t.workspace {
-		id = e.Cursor
-	}
-	b := make([]byte, 0, len(e.Data)+32)
-	b = append(b, "id: "...)
-	b = strconv.AppendUint(b, id, 10)
-	b = append(b, "\ndata: "...)
-	b = append(b, e.Data...)
-	return append(b, "\n\n"...)
-}
-
-func (t *sseTransport) sendEvent(e bus.Entry) bool  { return t.out.push(t.frame(e)) }
-func (t *sseTransport) sendReplay(e bus.Entry) bool { return t.out.pushMust(t.frame(e)) }
+func (t *sseTransport) sendEvent(e *outEvent) bool  { return t.out.push(e.sseFrame()) }
+func (t *sseTransport) sendReplay(e *outEvent) bool { return t.out.pushMust(e.sseFrame()) }
 
 func (t *sseTransport) control(name string, data any) {
 	d, _ := json.Marshal(data)
@@ -85,23 +69,24 @@ func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request, workspace bool, i
 	if !ok {
 		return
 	}
-	t := &sseTransport{w: w, rc: http.NewResponseController(w), workspace: workspace, done: make(chan struct{})}
+	t := &sseTransport{w: w, rc: http.NewResponseController(w), done: make(chan struct{})}
 	t.out = newOutbox(h.cfg.SendQueue, t.write)
 	c := newClient(h, t)
 	defer c.disconnected()
 	ctx := r.Context()
-	if err := c.authenticate(ctx, a); err != nil {
-		writeHTTPError(w, err)
-		return
-	}
 	var ack map[string]any
 	var then func()
 	var err error
-	if workspace {
-		ack, then, err = c.joinWorkspace(ctx, workspaces.WorkspaceID(id), a.Since)
-	} else {
-		ack, then, err = c.joinChat(ctx, workspaces.ChatID(id), a.Since)
-	}
+	onFreshStack(func() {
+		if err = c.authenticate(ctx, a); err != nil {
+			return
+		}
+		if workspace {
+			ack, then, err = c.joinWorkspace(ctx, workspaces.WorkspaceID(id), a.Since)
+		} else {
+			ack, then, err = c.joinChat(ctx, workspaces.ChatID(id), a.Since)
+		}
+	})
 	if err != nil {
 		writeHTTPError(w, err)
 		return
@@ -112,7 +97,7 @@ func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request, workspace bool, i
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	t.control("ready", ack)
-	then()
+	onFreshStack(then)
 	c.start()
 
 	ping := time.NewTicker(h.cfg.PingInterval)

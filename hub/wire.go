@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/atrium-hq/atrium/persistence/bus"
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
@@ -116,6 +117,38 @@ func jsonKind(goType string) string {
 	default:
 		return "of the documented type"
 	}
+}
+
+// outEvent is an event on its way to clients. Its frames are encoded once,
+// on first use, and shared by every client of a room (the room hands it out
+// under its lock, so no further locking is needed).
+type outEvent struct {
+	bus.Entry
+	key     uint64 // seq in a chat room, cursor in a workspace room
+	ws, sse []byte
+}
+
+func newOutEvent(e bus.Entry, key uint64) *outEvent { return &outEvent{Entry: e, key: key} }
+
+// wsFrame is the event as a /ws frame.
+func (e *outEvent) wsFrame() []byte {
+	if e.ws == nil {
+		e.ws = eventFrame(e.Data)
+	}
+	return e.ws
+}
+
+// sseFrame is the event as a server-sent event whose id is its key.
+func (e *outEvent) sseFrame() []byte {
+	if e.sse == nil {
+		b := make([]byte, 0, len(e.Data)+32)
+		b = append(b, "id: "...)
+		b = strconv.AppendUint(b, e.key, 10)
+		b = append(b, "\ndata: "...)
+		b = append(b, e.Data...)
+		e.sse = append(b, "\n\n"...)
+	}
+	return e.sse
 }
 
 // eventFrame is a server → client event on /ws: {"type":"event","data":…}.
