@@ -123,7 +123,12 @@ func TestOutboxBoundsAndOrders(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	release := make(chan struct{})
+	taken := make(chan struct{}, 1)
 	o := newOutbox(2, func(frames [][]byte) error {
+		select {
+		case taken <- struct{}{}:
+		default:
+		}
 		<-release
 		mu.Lock()
 		defer mu.Unlock()
@@ -135,13 +140,14 @@ func TestOutboxBoundsAndOrders(t *testing.T) {
 	if !o.push([]byte("a")) {
 		t.Fatal("push a")
 	}
-	// "a" may already be taken by the drainer; fill until the limit bites.
+	<-taken // the drainer holds "a" and waits: the queue is empty again
+	// Fill until the limit bites.
 	n := 0
 	for o.push([]byte(fmt.Sprint(n))) {
 		n++
 	}
-	if n > 2 {
-		t.Fatalf("pushed %d past a limit of 2", n)
+	if n != 2 {
+		t.Fatalf("pushed %d frames with a limit of 2", n)
 	}
 	if !o.pushMust([]byte("ack")) {
 		t.Fatal("pushMust refused")
