@@ -97,6 +97,8 @@ type Sent struct {
 	// Duplicate is true when the message had already been sent with the
 	// same client id; nothing new was stored or published.
 	Duplicate bool
+
+	agents []string // the agent of each run, for the queue
 }
 
 // MaxClientIDLength bounds the client's idempotency key.
@@ -167,6 +169,7 @@ func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, ch
 		row.ClientID = &clientID
 	}
 	var runs []RunID
+	var agentIDs []string
 	err := c.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 			return err
@@ -184,6 +187,7 @@ func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, ch
 				return err
 			}
 			runs = append(runs, RunID(run.ID))
+			agentIDs = append(agentIDs, a.AgentID)
 		}
 		return nil
 	})
@@ -193,7 +197,7 @@ func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, ch
 	if err != nil {
 		return Sent{}, workspaces.Internal("store message", err)
 	}
-	return Sent{Message: messageFromRow(row), Runs: runs}, nil
+	return Sent{Message: messageFromRow(row), Runs: runs, agents: agentIDs}, nil
 }
 
 // byClientID finds the message author already sent in chat with clientID.
@@ -218,6 +222,7 @@ func (c *Conversations) byClientID(ctx context.Context, chat workspaces.ChatID, 
 	s := Sent{Message: messageFromRow(&row), Duplicate: row.Delivered}
 	for _, r := range runs {
 		s.Runs = append(s.Runs, RunID(r.ID))
+		s.agents = append(s.agents, r.AgentID)
 	}
 	return s, true, nil
 }
@@ -236,13 +241,9 @@ func (c *Conversations) deliver(ctx context.Context, s Sent) error {
 	}); err != nil {
 		return workspaces.Internal("publish message", err)
 	}
-	for _, id := range s.Runs {
-		var run sqldb.Run
-		if err := c.db.NewSelect().Model(&run).Column("agent_id").Where("id = ?", string(id)).Scan(ctx); err != nil {
-			return workspaces.Internal("load run", err)
-		}
+	for i, id := range s.Runs {
 		data, _ := json.Marshal(runRequest{RunID: id})
-		if err := c.queue.Enqueue(ctx, run.AgentID, string(id), data); err != nil {
+		if err := c.queue.Enqueue(ctx, s.agents[i], string(id), data); err != nil {
 			return workspaces.Internal("queue run", err)
 		}
 	}

@@ -115,11 +115,11 @@ func (l *ChatLog) Append(ctx context.Context, subject string, build func(seq uin
 	l.mu.Unlock()
 	for try := 0; try < maxAppendTry; try++ {
 		if !known {
-			h, err := l.head(ctx, subject)
+			last, _, err := l.Last(ctx, subject) // zero for a new chat
 			if err != nil {
 				return Entry{}, err
 			}
-			head, known = h, true
+			head, known = chatHead{seq: last.Seq, cursor: last.Cursor}, true
 		}
 		data, err := build(head.seq + 1)
 		if err != nil {
@@ -149,22 +149,6 @@ func (l *ChatLog) remember(subject string, h chatHead) {
 		clear(l.last) // a cache: heads are reloaded on the next append
 	}
 	l.last[subject] = h
-}
-
-// head loads the last event of the chat of subject (zero for a new chat).
-func (l *ChatLog) head(ctx context.Context, subject string) (chatHead, error) {
-	m, err := l.stream.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return chatHead{}, nil
-	}
-	if err != nil {
-		return chatHead{}, fmt.Errorf("nats: last event of %s: %w", subject, err)
-	}
-	e, err := entryOf(m.Subject, m.Sequence, m.Header, m.Data)
-	if err != nil {
-		return chatHead{}, err
-	}
-	return chatHead{seq: e.Seq, cursor: e.Cursor}, nil
 }
 
 // Last returns the last stored event of chat subject; ok is false when the
