@@ -64,6 +64,7 @@ type Hub struct {
 	events   *agents.Events
 	presence *presence
 	sio      *socketIO
+	ws       *wsServer
 
 	ctx    context.Context // ends when the hub closes
 	cancel context.CancelFunc
@@ -111,6 +112,7 @@ func New(deps Deps, cfg Config) *Hub {
 	}
 	h.presence = newPresence(h, deps.Presence)
 	h.sio = newSocketIO(h)
+	h.ws = newWSServer(h)
 	h.wg.Add(1)
 	go func() { defer h.wg.Done(); h.presence.run(ctx) }()
 	return h
@@ -142,6 +144,7 @@ func (h *Hub) Clients() int64 { return h.clients.Load() }
 func (h *Hub) Close() {
 	h.cancel()
 	h.sio.close()
+	h.ws.close()
 	h.wg.Wait()
 	h.presence.clear()
 }

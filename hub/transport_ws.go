@@ -5,58 +5,470 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/coder/websocket"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
 
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
 // WebSocket close codes for the disconnect reasons (4000–4999 are the
 // application's own).
-var closeCodes = map[string]websocket.StatusCode{
+var closeCodes = map[string]int{
 	reasonAuthExpired:  4001,
 	reasonAuthRevoked:  4003,
 	reasonSlowConsumer: 4008,
-	reasonShutdown:     websocket.StatusGoingAway,
+	reasonShutdown:     closeGoingAway,
+	reasonPingTimeout:  closeGoingAway,
 }
 
-// wsTransport is a client on /ws: JSON text frames, requests
+// reasonPingTimeout: a /ws client answered no ping for two intervals.
+const reasonPingTimeout = "ping_timeout"
+
+const (
+	// partialFrameTimeout bounds how long a client may take to finish a
+	// frame it has started sending.
+	partialFrameTimeout = 30 * time.Second
+	// closeTimeout bounds writing the close frame and waiting for the
+	// client's own.
+	closeTimeout   = 2 * time.Second
+	readBufferSize = 4096
+)
+
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}
+
+// readWatch wakes a connection's reader when bytes arrive.
+type readWatch interface {
+	// arm asks for one wake-up (the reader calls it again when done).
+	arm() error
+	// remove stops the watching; called before the connection closes.
+	remove()
+}
+
+// blockingWatch is readWatch without epoll: each arm starts a reader that
+// blocks in Read until bytes arrive.
+type blockingWatch struct{ ready func() }
+
+func (w blockingWatch) arm() error { go w.ready(); return nil }
+func (w blockingWatch) remove()    {}
+
+// wsServer holds this node's /ws connections: the epoll loop that wakes
+// them, and the pings that find dead ones.
+type wsServer struct {
+	h *Hub
+
+	once  sync.Once
+	ep    *epoll // nil: every connection reads on its own goroutine
+	mu    sync.Mutex
+	conns map[uint32]*wsConn // by id
+	next  uint32
+	done  chan struct{}
+}
+
+func newWSServer(h *Hub) *wsServer {
+	return &wsServer{h: h, conns: make(map[uint32]*wsConn), done: make(chan struct{})}
+}
+
+// start runs the epoll and ping loops, once, on the first connection.
+func (s *wsServer) start() {
+	s.once.Do(func() {
+		ep, err := newEpoll()
+		if err != nil {
+			s.h.logger.Warn("/ws: no epoll, one reader goroutine per connection", "err", err)
+		} else {
+			s.ep = ep
+			s.h.wg.Add(1)
+			go func() { defer s.h.wg.Done(); ep.run(s.wake) }()
+		}
+		s.h.wg.Add(1)
+		go func() { defer s.h.wg.Done(); s.pings() }()
+	})
+}
+
+func (s *wsServer) wake(id uint32) {
+	s.mu.Lock()
+	t := s.conns[id]
+	s.mu.Unlock()
+	if t != nil {
+		go t.readable()
+	}
+}
+
+// add registers t and starts reading from it, with initial: bytes the
+// client sent before the handshake's answer.
+func (s *wsServer) add(t *wsConn, initial []byte) error {
+	s.start()
+	s.mu.Lock()
+	if s.h.ctx.Err() != nil {
+		s.mu.Unlock()
+		return errors.New("hub closed")
+	}
+	s.next++
+	for s.next == 0 || s.conns[s.next] != nil {
+		s.next++
+	}
+	t.id = s.next
+	s.conns[t.id] = t
+	s.mu.Unlock()
+	if s.ep != nil {
+		if w, err := s.ep.watch(t.conn, t.id); err == nil {
+			t.watch = w
+		}
+	}
+	if t.watch == nil {
+		t.watch = blockingWatch{t.readable}
+	}
+	if len(initial) > 0 {
+		t.reading.Store(true)
+		go t.session(initial)
+		return nil
+	}
+	return t.watch.arm()
+}
+
+func (s *wsServer) remove(t *wsConn) {
+	s.mu.Lock()
+	delete(s.conns, t.id)
+	s.mu.Unlock()
+}
+
+func (s *wsServer) snapshot() []*wsConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := make([]*wsConn, 0, len(s.conns))
+	for _, t := range s.conns {
+		all = append(all, t)
+	}
+	return all
+}
+
+// pings pings every connection each PingInterval, and disconnects those
+// that sent nothing, not even a pong, for two intervals.
+func (s *wsServer) pings() {
+	interval := s.h.cfg.PingInterval
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	ping := serverFrame(opPing, nil)
+	for {
+		select {
+		case <-s.h.ctx.Done():
+			return
+		case now := <-tick.C:
+			for _, t := range s.snapshot() {
+				if now.Sub(time.Unix(0, t.lastSeen.Load())) > 2*interval {
+					go t.shutdown(closeCodes[reasonPingTimeout], reasonPingTimeout)
+					continue
+				}
+				t.out.pushMust(ping)
+			}
+		}
+	}
+}
+
+// close disconnects every connection, for the hub's shutdown.
+func (s *wsServer) close() {
+	var wg sync.WaitGroup
+	for _, t := range s.snapshot() {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.shutdown(closeGoingAway, reasonShutdown) }()
+	}
+	wg.Wait()
+	if s.ep != nil {
+		s.ep.close()
+	}
+}
+
+// wsConn is a client on /ws: JSON text frames, requests
 // {"type","id","data"} answered by {"type":"ack","id","data"}, events as
-// {"type":"event","data":envelope}.
-type wsTransport struct {
-	conn *websocket.Conn
-	out  *outbox
+// {"type":"event","data":envelope}. While idle it holds no goroutine and no
+// buffer: the epoll loop wakes a reader when bytes arrive.
+type wsConn struct {
+	s     *wsServer
+	c     *client
+	conn  net.Conn
+	out   *outbox
+	id    uint32
+	watch readWatch
+
+	lastSeen atomic.Int64 // unix nanoseconds of the last bytes read
+	reading  atomic.Bool  // a reader is running
+	closed   atomic.Bool
+
+	// The reader's state between frames of a fragmented message; only the
+	// one running reader touches it.
+	msg   []byte
+	msgOp byte
 }
 
-func (t *wsTransport) sendEvent(e *outEvent) bool  { return t.out.push(e.wsFrame()) }
-func (t *wsTransport) sendReplay(e *outEvent) bool { return t.out.pushMust(e.wsFrame()) }
-func (t *wsTransport) control(name string, data any) {
-	t.out.pushMust(controlFrame(name, data))
+func (t *wsConn) sendEvent(e *outEvent) bool  { return t.out.push(e.wsFrame()) }
+func (t *wsConn) sendReplay(e *outEvent) bool { return t.out.pushMust(e.wsFrame()) }
+func (t *wsConn) control(name string, data any) {
+	t.out.pushMust(textFrame(controlFrame(name, data)))
 }
 
-func (t *wsTransport) close(reason string) {
-	t.out.close()
+func (t *wsConn) ack(id json.RawMessage, ack any) { t.out.pushMust(textFrame(ackFrame(id, ack))) }
+
+func (t *wsConn) close(reason string) {
 	code, ok := closeCodes[reason]
 	if !ok {
-		code = websocket.StatusPolicyViolation
+		code = closePolicy
 	}
-	t.conn.Close(code, reason)
+	t.shutdown(code, reason)
 }
 
-// write sends frames in order. It sets no deadline of its own: a client
-// that stops reading fills its queue and is disconnected, and closing the
-// connection ends a blocked write.
-func (t *wsTransport) write(frames [][]byte) error {
-	ctx := context.Background()
-	for _, f := range frames {
-		if err := t.conn.Write(ctx, websocket.MessageText, f); err != nil {
+// write sends frames in order, in one system call where it can. It sets
+// no deadline of its own: a client that stops reading fills its queue and
+// is disconnected, and the close sets a deadline that ends a blocked write.
+func (t *wsConn) write(frames [][]byte) error {
+	bufs := net.Buffers(frames)
+	_, err := bufs.WriteTo(t.conn)
+	return err
+}
+
+// shutdown closes the connection once: a close frame with code and reason,
+// the client's close awaited briefly, then the socket.
+func (t *wsConn) shutdown(code int, reason string) {
+	if !t.closed.CompareAndSwap(false, true) {
+		return
+	}
+	t.out.close()
+	t.s.remove(t)
+	if t.watch != nil {
+		t.watch.remove()
+	}
+	t.conn.SetDeadline(time.Now().Add(closeTimeout))
+	t.conn.Write(closeFrame(code, reason))
+	if tc, ok := t.conn.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+	// Reading until the client closes too, so that nothing unread makes
+	// the kernel reset the connection and lose the close frame.
+	io.Copy(io.Discard, io.LimitReader(t.conn, 1<<20))
+	t.conn.Close()
+	t.c.disconnected()
+}
+
+// readable reads what has arrived, unless a reader already runs.
+func (t *wsConn) readable() {
+	if t.reading.CompareAndSwap(false, true) {
+		t.session(nil)
+	}
+}
+
+// session reads and handles frames until every byte that arrived is
+// consumed, then re-arms the watch. A partly received frame is waited for,
+// up to partialFrameTimeout.
+func (t *wsConn) session(initial []byte) {
+	err := t.readFrames(initial)
+	t.reading.Store(false)
+	if err == nil && !t.closed.Load() {
+		err = t.watch.arm()
+	}
+	if err == nil || t.closed.Load() {
+		return
+	}
+	var pe *wsProtocolError
+	switch {
+	case errors.As(err, &pe):
+		if pe.code == closeTooBig {
+			t.out.close() // nothing more for a client that broke the limit
+		}
+		t.shutdown(pe.code, pe.msg)
+	default: // the connection is gone or timed out
+		t.shutdown(closeGoingAway, "")
+	}
+}
+
+func (t *wsConn) readFrames(initial []byte) error {
+	bp := readBuffers.Get().(*[]byte)
+	buf := (*bp)[:cap(*bp)]
+	defer func() {
+		if cap(buf) == readBufferSize {
+			*bp = buf
+			readBuffers.Put(bp)
+		}
+	}()
+	limit := t.s.h.cfg.MaxFrameBytes
+	end := 0
+	if len(initial) > 0 {
+		if len(initial) > len(buf) {
+			buf = make([]byte, len(initial))
+		}
+		end = copy(buf, initial)
+	} else {
+		n, err := t.conn.Read(buf)
+		if err != nil {
 			return err
+		}
+		end = n
+	}
+	t.lastSeen.Store(time.Now().UnixNano())
+	deadline := false
+	defer func() {
+		if deadline && !t.closed.Load() {
+			t.conn.SetReadDeadline(time.Time{})
+		}
+	}()
+	off := 0
+	for !t.closed.Load() {
+		f, used, err := parseClientFrame(buf[off:end], limit)
+		if err == nil {
+			off += used
+			if err := t.frame(f); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != errNeedMore {
+			return err
+		}
+		if off == end {
+			return nil // all consumed
+		}
+		// Part of a frame: keep it at the start of buf, grow buf to fit
+		// the whole frame, and wait for the rest.
+		end = copy(buf, buf[off:end])
+		off = 0
+		if used > len(buf) {
+			nb := make([]byte, used)
+			copy(nb, buf[:end])
+			buf = nb
+		}
+		if !deadline {
+			deadline = true
+		}
+		t.conn.SetReadDeadline(time.Now().Add(partialFrameTimeout))
+		n, err := t.conn.Read(buf[end:])
+		if err != nil {
+			return err
+		}
+		end += n
+		t.lastSeen.Store(time.Now().UnixNano())
+	}
+	return nil
+}
+
+// frame handles one client frame.
+func (t *wsConn) frame(f wsFrame) error {
+	switch f.op {
+	case opPing:
+		t.out.pushMust(serverFrame(opPong, f.payload))
+	case opPong:
+	case opClose:
+		code, _, err := closePayload(f.payload)
+		if err != nil {
+			return err
+		}
+		go t.shutdown(code, "")
+	case opText, opBinary:
+		if t.msgOp != 0 {
+			return protocolError(closeProtocolError, "a new message began before the last one ended")
+		}
+		if f.fin {
+			return t.message(f.op, f.payload)
+		}
+		t.msgOp, t.msg = f.op, append([]byte(nil), f.payload...)
+	case opContinuation:
+		if t.msgOp == 0 {
+			return protocolError(closeProtocolError, "continuation frame without a message")
+		}
+		if int64(len(t.msg)+len(f.payload)) > t.s.h.cfg.MaxFrameBytes {
+			return protocolError(closeTooBig, "message too big")
+		}
+		t.msg = append(t.msg, f.payload...)
+		if f.fin {
+			op, msg := t.msgOp, t.msg
+			t.msgOp, t.msg = 0, nil
+			return t.message(op, msg)
 		}
 	}
 	return nil
+}
+
+// message handles one whole client message: a request, acked.
+func (t *wsConn) message(op byte, data []byte) error {
+	if op != opText {
+		t.ack(nil, failure(invalid("frames must be JSON text")))
+		return nil
+	}
+	if !utf8.Valid(data) {
+		return protocolError(closeInvalidData, "text frames must be UTF-8")
+	}
+	f, err := parseFrame(data)
+	if err != nil {
+		t.ack(f.ID, failure(err))
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(t.s.h.ctx, 30*time.Second)
+	defer cancel()
+	ack, then := t.c.handle(ctx, f.Type, f.Data)
+	t.ack(f.ID, ack)
+	if then != nil {
+		then()
+	}
+	return nil
+}
+
+func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
+	a, ok := requestCredentials(w, r)
+	if !ok {
+		return
+	}
+	accept, err := checkHandshake(r, h.cfg.CORSOrigins)
+	if err != nil {
+		he := err.(*handshakeError)
+		if he.status == http.StatusUpgradeRequired {
+			w.Header().Set("Connection", "Upgrade")
+			w.Header().Set("Upgrade", "websocket")
+		}
+		http.Error(w, he.msg, he.status)
+		return
+	}
+	c := newClient(h, nil)
+	if err := c.authenticate(r.Context(), a); err != nil {
+		h.clients.Add(-1)
+		writeHTTPError(w, err)
+		return
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		c.disconnected()
+		http.Error(w, "cannot upgrade this connection", http.StatusInternalServerError)
+		return
+	}
+	// Bytes the client sent right after its request are read first; the
+	// server's buffers are dropped with the request.
+	var initial []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		initial, _ = brw.Reader.Peek(n)
+		initial = bytes.Clone(initial)
+	}
+	conn.SetDeadline(time.Time{})
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n"
+	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, resp); err != nil {
+		conn.Close()
+		c.disconnected()
+		return
+	}
+	conn.SetWriteDeadline(time.Time{})
+	t := &wsConn{s: h.ws, c: c, conn: conn}
+	t.lastSeen.Store(time.Now().UnixNano())
+	t.out = newOutbox(h.cfg.SendQueue, t.write)
+	c.t = t
+	c.start()
+	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
+	c.autoJoin(ctx, a.Since)
+	cancel()
+	if err := h.ws.add(t, initial); err != nil {
+		t.shutdown(closeGoingAway, reasonShutdown)
+	}
 }
 
 // credentials reads a connecting client's credentials from the
@@ -96,20 +508,6 @@ var httpStatus = map[string]int{
 	"unavailable":     http.StatusServiceUnavailable,
 }
 
-// onFreshStack runs fn on a short-lived goroutine and waits for it. A
-// request's work (SQL, JSON) grows the stack of the goroutine that does it,
-// and a connection's long-lived goroutine would keep that growth for as
-// long as it idles: at 10,000 connections, the difference is most of the
-// hub's memory.
-func onFreshStack(fn func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	<-done
-}
-
 // requestCredentials is credentials for a request that must carry some; it
 // answers the request itself when they are missing or malformed.
 func requestCredentials(w http.ResponseWriter, r *http.Request) (authReq, bool) {
@@ -135,64 +533,6 @@ func writeHTTPError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"error": ae, "msg": ae.Message})
-}
-
-func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
-	a, ok := requestCredentials(w, r)
-	if !ok {
-		return
-	}
-	c := newClient(h, nil)
-	var err error
-	onFreshStack(func() { err = c.authenticate(r.Context(), a) })
-	if err != nil {
-		h.clients.Add(-1)
-		writeHTTPError(w, err)
-		return
-	}
-	opts := &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: len(h.cfg.CORSOrigins) == 0, OriginPatterns: h.cfg.CORSOrigins}
-	conn, err := websocket.Accept(w, r, opts)
-	if err != nil {
-		c.disconnected()
-		return // Accept has answered
-	}
-	conn.SetReadLimit(h.cfg.MaxFrameBytes)
-	t := &wsTransport{conn: conn}
-	t.out = newOutbox(h.cfg.SendQueue, t.write)
-	c.t = t
-	ctx, cancel := context.WithCancel(h.ctx)
-	defer cancel()
-	stop := context.AfterFunc(h.ctx, func() { t.close(reasonShutdown) })
-	defer stop()
-	defer c.disconnected()
-
-	c.start()
-	onFreshStack(func() { c.autoJoin(ctx, a.Since) })
-	for {
-		typ, data, err := conn.Read(ctx)
-		if err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig || errors.Is(err, websocket.ErrMessageTooBig) {
-				t.out.close()
-			}
-			return
-		}
-		if typ != websocket.MessageText {
-			t.out.pushMust(ackFrame(nil, failure(invalid("frames must be JSON text"))))
-			continue
-		}
-		f, err := parseFrame(data)
-		if err != nil {
-			t.out.pushMust(ackFrame(f.ID, failure(err)))
-			continue
-		}
-		onFreshStack(func() {
-			ack, then := c.handle(ctx, f.Type, f.Data)
-			t.out.pushMust(ackFrame(f.ID, ack))
-			if then != nil {
-				then()
-			}
-		})
-	}
 }
 
 // frame is a client request on /ws.

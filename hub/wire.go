@@ -130,10 +130,11 @@ type outEvent struct {
 
 func newOutEvent(e bus.Entry, key uint64) *outEvent { return &outEvent{Entry: e, key: key} }
 
-// wsFrame is the event as a /ws frame.
+// wsFrame is the event as a whole WebSocket frame for /ws: server frames
+// are not masked, so the same bytes go to every client.
 func (e *outEvent) wsFrame() []byte {
 	if e.ws == nil {
-		e.ws = eventFrame(e.Data)
+		e.ws = textFrame(eventFrame(e.Data))
 	}
 	return e.ws
 }

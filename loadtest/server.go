@@ -96,9 +96,10 @@ func startServer(ctx context.Context, bin string, cfg serverConfig) (*server, er
 	}
 	// Our own environment, less what would point the server elsewhere or
 	// stop it (an unknown ATRIUM_* variable refuses to start).
+	// ATRIUM_DEBUG_ADDR passes, to profile the server under load.
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "ATRIUM_") || k == "DATABASE_URL" || k == "NATS_URL" {
+		if strings.HasPrefix(k, "ATRIUM_") && k != "ATRIUM_DEBUG_ADDR" || k == "DATABASE_URL" || k == "NATS_URL" {
 			continue
 		}
 		env = append(env, kv)

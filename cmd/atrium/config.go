@@ -37,6 +37,7 @@ type config struct {
 	echoTokens  int     // tokens in an echo answer
 	echoRate    float64 // echo tokens per second
 	node        string  // this node's name in the presence table
+	debugAddr   string  // where /debug/pprof/ is served; empty: nowhere
 }
 
 // setting is one environment variable atrium reads.
@@ -66,6 +67,7 @@ var settings = []setting{
 	{"ATRIUM_ECHO_TOKENS", "40", "tokens in an answer of the built-in echo model"},
 	{"ATRIUM_ECHO_RATE", "20", "tokens per second the echo model streams (0 or less: no delay)"},
 	{"ATRIUM_NODE_ID", "", "this node's name among the nodes sharing NATS ([A-Za-z0-9_-]); empty: random"},
+	{"ATRIUM_DEBUG_ADDR", "", "host:port serving Go's /debug/pprof/ profiles (keep it private); empty: off"},
 }
 
 // ignoredEnv are ATRIUM_* variables that belong to the tests, not the server.
@@ -188,6 +190,7 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 		c.echoRate = -1 // as fast as possible
 	}
 	c.node = env["ATRIUM_NODE_ID"]
+	c.debugAddr = env["ATRIUM_DEBUG_ADDR"]
 	for _, r := range c.node {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
 			return config{}, fmt.Errorf("ATRIUM_NODE_ID: %q may hold only letters, digits, _ and -", c.node)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,6 +208,13 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	logger.Info("serving", "addr", ln.Addr().String(), "roles", cfg.roles.String(), "data_dir", cfg.dataDir)
 
 	go purgeExpired(ctx, ws, logger)
+	if cfg.debugAddr != "" {
+		stopDebug, err := serveDebug(cfg.debugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 
 	select {
 	case err := <-serveErr:
@@ -299,4 +307,23 @@ type modelTable map[string]agents.Provider
 func (m modelTable) Provider(model string) (agents.Provider, bool) {
 	p, ok := m[model]
 	return p, ok
+}
+
+// serveDebug serves Go's profiles on their own listener, so they are never
+// reachable through the public address.
+func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("ATRIUM_DEBUG_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("serving profiles", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }

@@ -1,0 +1,19 @@
+//go:build !linux
+
+package hub
+
+import (
+	"errors"
+	"net"
+)
+
+// epoll exists only on Linux; elsewhere every /ws connection reads on its
+// own goroutine (see blockingWatch).
+type epoll struct{}
+
+func newEpoll() (*epoll, error)           { return nil, errors.New("epoll is Linux only") }
+func (e *epoll) run(wake func(id uint32)) {}
+func (e *epoll) close()                   {}
+func (e *epoll) watch(net.Conn, uint32) (readWatch, error) {
+	return nil, errors.New("epoll is Linux only")
+}
