@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 )
 
@@ -36,5 +37,50 @@ func FuzzParseFrame(f *testing.F) {
 		}
 		var msg messageReq
 		_ = decode(fr.Data, &msg)
+	})
+}
+
+// FuzzParseClientFrame feeds arbitrary bytes to the WebSocket frame
+// decoder: it must never panic or read past its input, a frame it accepts
+// must account for exactly its bytes, and every prefix of an accepted
+// frame must ask for more.
+func FuzzParseClientFrame(f *testing.F) {
+	masked := func(b0 byte, payload []byte) []byte {
+		b := []byte{b0, 0x80 | byte(len(payload)), 1, 2, 3, 4}
+		for i, c := range payload {
+			b = append(b, c^b[2+i&3])
+		}
+		return b
+	}
+	f.Add(masked(0x81, []byte(`{"type":"join"}`)))
+	f.Add(masked(0x89, []byte("ping")))
+	f.Add(masked(0x88, []byte{3, 232}))
+	f.Add([]byte{0x81, 0xFE, 0x01, 0x00, 1, 2, 3, 4})
+	f.Add([]byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
+	f.Add([]byte{0x81, 0x05, 'h', 'e', 'l', 'l', 'o'})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := append([]byte(nil), data...)
+		fr, n, err := parseClientFrame(in, 1<<10)
+		if err == errNeedMore {
+			if n != 0 && n <= len(data) {
+				t.Fatalf("needs %d bytes but has %d", n, len(data))
+			}
+			return
+		}
+		if err != nil {
+			var pe *wsProtocolError
+			if !errors.As(err, &pe) || pe.code < 1000 {
+				t.Fatalf("error without a close code: %v", err)
+			}
+			return
+		}
+		if n > len(data) || len(fr.payload) > n || len(fr.payload) > 1<<10 {
+			t.Fatalf("frame of %d bytes with a %d-byte payload from %d bytes", n, len(fr.payload), len(data))
+		}
+		for i := 1; i < n; i++ {
+			if _, _, err := parseClientFrame(append([]byte(nil), data[:i]...), 1<<10); err != errNeedMore {
+				t.Fatalf("prefix of %d/%d bytes: %v", i, n, err)
+			}
+		}
 	})
 }

@@ -43,6 +43,7 @@ type env struct {
 	ws     *workspaces.Service
 	tokens *workspaces.Tokens
 	nodes  []*node
+	hubCfg hub.Config
 
 	owner, member, viewer workspaces.User
 	wsID                  workspaces.WorkspaceID
@@ -51,8 +52,14 @@ type env struct {
 
 func newEnv(t *testing.T, echoCfg echo.Config) *env {
 	t.Helper()
+	return newEnvWith(t, echoCfg, hub.Config{SendQueue: 4096, MaxFrameBytes: 16 << 10})
+}
+
+// newEnvWith is newEnv with the hubs configured by cfg.
+func newEnvWith(t *testing.T, echoCfg echo.Config, cfg hub.Config) *env {
+	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: sqldbtest.Open(t)}
+	e := &env{t: t, db: sqldbtest.Open(t), hubCfg: cfg}
 	b, err := bus.Start(ctx, bus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +117,7 @@ func (e *env) addNode(b *bus.Bus, echoCfg echo.Config) *node {
 	runner := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: models{echo.Name: echo.New(echoCfg)}})
 	done := make(chan struct{})
 	go func() { runner.Run(ctx); close(done) }()
-	h := hub.New(hub.Deps{Workspaces: e.ws, Conversations: conv, Tokens: e.tokens, Presence: pres}, hub.Config{SendQueue: 4096, MaxFrameBytes: 16 << 10})
+	h := hub.New(hub.Deps{Workspaces: e.ws, Conversations: conv, Tokens: e.tokens, Presence: pres}, e.hubCfg)
 	mux := http.NewServeMux()
 	for _, p := range hub.Patterns {
 		mux.Handle(p, h.Handler())
