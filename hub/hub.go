@@ -129,7 +129,14 @@ var Patterns = []string{
 // Handler serves the paths in Patterns.
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", h.sio.handler())
+	lib := h.sio.handler()
+	mux.HandleFunc("/socket.io/", func(w http.ResponseWriter, r *http.Request) {
+		if wantsNativeSIO(r) {
+			h.serveSIOWS(w, r)
+			return
+		}
+		lib.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /ws", h.serveWS)
 	mux.HandleFunc("GET /chat/{chat_id}/events", h.serveChatSSE)
 	mux.HandleFunc("GET /workspace/{workspace_id}/events", h.serveWorkspaceSSE)

@@ -31,7 +31,7 @@ type socketIO struct {
 func newSocketIO(h *Hub) *socketIO {
 	opts := socket.DefaultServerOptions()
 	opts.SetPingInterval(h.cfg.PingInterval)
-	opts.SetPingTimeout(20 * time.Second)
+	opts.SetPingTimeout(sioPingTimeout)
 	opts.SetMaxHttpBufferSize(h.cfg.MaxFrameBytes)
 	opts.SetConnectTimeout(20 * time.Second)
 	cors := &types.Cors{Origin: "*"}

@@ -154,7 +154,7 @@ func (s *wsServer) pings() {
 	interval := s.h.cfg.PingInterval
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	ping := serverFrame(opPing, nil)
+	ping, sioPing := serverFrame(opPing, nil), textFrame([]byte("2"))
 	for {
 		select {
 		case <-s.h.ctx.Done():
@@ -165,7 +165,11 @@ func (s *wsServer) pings() {
 					go t.shutdown(closeCodes[reasonPingTimeout], reasonPingTimeout)
 					continue
 				}
-				t.out.pushMust(ping)
+				if t.sio != nil {
+					t.out.pushMust(sioPing)
+				} else {
+					t.out.pushMust(ping)
+				}
 			}
 		}
 	}
@@ -195,6 +199,7 @@ type wsConn struct {
 	out   *outbox
 	id    uint32
 	watch readWatch
+	sio   *sioState // set for Socket.IO over WebSocket
 
 	lastSeen atomic.Int64 // unix nanoseconds of the last bytes read
 	reading  atomic.Bool  // a reader is running
@@ -206,9 +211,21 @@ type wsConn struct {
 	msgOp byte
 }
 
-func (t *wsConn) sendEvent(e *outEvent) bool  { return t.out.push(e.wsFrame()) }
-func (t *wsConn) sendReplay(e *outEvent) bool { return t.out.pushMust(e.wsFrame()) }
+func (t *wsConn) sendEvent(e *outEvent) bool  { return t.out.push(t.eventFrame(e)) }
+func (t *wsConn) sendReplay(e *outEvent) bool { return t.out.pushMust(t.eventFrame(e)) }
+
+func (t *wsConn) eventFrame(e *outEvent) []byte {
+	if t.sio != nil {
+		return e.sioFrame()
+	}
+	return e.wsFrame()
+}
+
 func (t *wsConn) control(name string, data any) {
+	if t.sio != nil {
+		t.out.pushMust(sioEmitFrame(name, data))
+		return
+	}
 	t.out.pushMust(textFrame(controlFrame(name, data)))
 }
 
@@ -243,6 +260,10 @@ func (t *wsConn) shutdown(code int, reason string) {
 		t.watch.remove()
 	}
 	t.conn.SetDeadline(time.Now().Add(closeTimeout))
+	if t.sio != nil && reason != "" {
+		// Socket.IO clients learn why, then see "io server disconnect".
+		t.conn.Write(t.sio.goodbye(reason))
+	}
 	t.conn.Write(closeFrame(code, reason))
 	if tc, ok := t.conn.(interface{ CloseWrite() error }); ok {
 		tc.CloseWrite()
@@ -393,6 +414,9 @@ func (t *wsConn) frame(f wsFrame) error {
 
 // message handles one whole client message: a request, acked.
 func (t *wsConn) message(op byte, data []byte) error {
+	if t.sio != nil {
+		return t.sioMessage(op, data)
+	}
 	if op != opText {
 		t.ack(nil, failure(invalid("frames must be JSON text")))
 		return nil
@@ -420,14 +444,8 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	accept, err := checkHandshake(r, h.cfg.CORSOrigins)
-	if err != nil {
-		he := err.(*handshakeError)
-		if he.status == http.StatusUpgradeRequired {
-			w.Header().Set("Connection", "Upgrade")
-			w.Header().Set("Upgrade", "websocket")
-		}
-		http.Error(w, he.msg, he.status)
+	accept, ok := h.checkUpgrade(w, r)
+	if !ok {
 		return
 	}
 	c := newClient(h, nil)
@@ -436,32 +454,11 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, err)
 		return
 	}
-	conn, brw, err := http.NewResponseController(w).Hijack()
+	t, initial, err := h.upgrade(w, accept, c, nil)
 	if err != nil {
 		c.disconnected()
-		http.Error(w, "cannot upgrade this connection", http.StatusInternalServerError)
 		return
 	}
-	// Bytes the client sent right after its request are read first; the
-	// server's buffers are dropped with the request.
-	var initial []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		initial, _ = brw.Reader.Peek(n)
-		initial = bytes.Clone(initial)
-	}
-	conn.SetDeadline(time.Time{})
-	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n"
-	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, resp); err != nil {
-		conn.Close()
-		c.disconnected()
-		return
-	}
-	conn.SetWriteDeadline(time.Time{})
-	t := &wsConn{s: h.ws, c: c, conn: conn}
-	t.lastSeen.Store(time.Now().UnixNano())
-	t.out = newOutbox(h.cfg.SendQueue, t.write)
-	c.t = t
 	c.start()
 	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
 	c.autoJoin(ctx, a.Since)
@@ -469,6 +466,55 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err := h.ws.add(t, initial); err != nil {
 		t.shutdown(closeGoingAway, reasonShutdown)
 	}
+}
+
+// checkUpgrade validates a WebSocket upgrade request, answering it when it
+// is refused.
+func (h *Hub) checkUpgrade(w http.ResponseWriter, r *http.Request) (accept string, ok bool) {
+	accept, err := checkHandshake(r, h.cfg.CORSOrigins)
+	if err != nil {
+		he := err.(*handshakeError)
+		if he.status == http.StatusUpgradeRequired {
+			w.Header().Set("Connection", "Upgrade")
+			w.Header().Set("Upgrade", "websocket")
+		}
+		http.Error(w, he.msg, he.status)
+		return "", false
+	}
+	return accept, true
+}
+
+// upgrade takes the connection over from net/http and answers the
+// handshake. It returns the bytes the client sent after its request, to be
+// read first; the server's buffers are dropped with the request. first, if
+// any, is written right after the handshake's answer.
+func (h *Hub) upgrade(w http.ResponseWriter, accept string, c *client, sio *sioState) (*wsConn, []byte, error) {
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "cannot upgrade this connection", http.StatusInternalServerError)
+		return nil, nil, err
+	}
+	var initial []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		initial, _ = brw.Reader.Peek(n)
+		initial = bytes.Clone(initial)
+	}
+	conn.SetDeadline(time.Time{})
+	resp := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n")
+	if sio != nil {
+		resp = append(resp, sio.open(h)...)
+	}
+	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write(resp); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	conn.SetWriteDeadline(time.Time{})
+	t := &wsConn{s: h.ws, c: c, conn: conn, sio: sio}
+	t.lastSeen.Store(time.Now().UnixNano())
+	t.out = newOutbox(h.cfg.SendQueue, t.write)
+	c.t = t
+	return t, initial, nil
 }
 
 // credentials reads a connecting client's credentials from the

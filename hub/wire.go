@@ -124,8 +124,8 @@ func jsonKind(goType string) string {
 // under its lock, so no further locking is needed).
 type outEvent struct {
 	bus.Entry
-	key     uint64 // seq in a chat room, cursor in a workspace room
-	ws, sse []byte
+	key          uint64 // seq in a chat room, cursor in a workspace room
+	ws, sse, sio []byte
 }
 
 func newOutEvent(e bus.Entry, key uint64) *outEvent { return &outEvent{Entry: e, key: key} }
@@ -137,6 +137,18 @@ func (e *outEvent) wsFrame() []byte {
 		e.ws = textFrame(eventFrame(e.Data))
 	}
 	return e.ws
+}
+
+// sioFrame is the event as a WebSocket frame carrying the Engine.IO message
+// of the Socket.IO packet 2["event",envelope]: 42["event",{…}].
+func (e *outEvent) sioFrame() []byte {
+	if e.sio == nil {
+		b := make([]byte, 0, len(e.Data)+12)
+		b = append(b, `42["event",`...)
+		b = append(b, e.Data...)
+		e.sio = textFrame(append(b, ']'))
+	}
+	return e.sio
 }
 
 // sseFrame is the event as a server-sent event whose id is its key.
