@@ -35,9 +35,47 @@ type RunnerConfig struct {
 // Runner takes run requests from the queue, one runner per run, and answers
 // them: it streams the answer as events and stores it.
 type Runner struct {
-	conv  *Conversations
-	queue *bus.RunQueue
-	cfg   RunnerConfig
+	conv   *Conversations
+	queue  *bus.RunQueue
+	cfg    RunnerConfig
+	agents agentCache
+}
+
+// agentTTL is how long the runner reuses an agent it loaded: busy chats
+// start runs of the same agents many times a second, and a change to an
+// agent reaches the runs that start this long after it.
+const agentTTL = 2 * time.Second
+
+// agentCache keeps recently loaded agents by id.
+type agentCache struct {
+	mu sync.Mutex
+	m  map[string]cachedAgent
+}
+
+type cachedAgent struct {
+	agent sqldb.Agent
+	at    time.Time
+}
+
+func (c *agentCache) get(ctx context.Context, db *sqldb.DB, id string) (sqldb.Agent, error) {
+	now := time.Now()
+	c.mu.Lock()
+	ca, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && now.Sub(ca.at) < agentTTL {
+		return ca.agent, nil
+	}
+	var a sqldb.Agent
+	if err := db.NewSelect().Model(&a).Where("id = ?", id).Scan(ctx); err != nil {
+		return a, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = make(map[string]cachedAgent)
+	}
+	c.m[id] = cachedAgent{a, now}
+	c.mu.Unlock()
+	return a, nil
 }
 
 // NewRunner returns a Runner answering the runs conv queues on queue.
@@ -71,34 +109,22 @@ func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 		return
 	}
 	db := r.conv.db
+	// Claim the run: queued (or running, when redelivered) becomes running.
 	var run sqldb.Run
-	err := db.NewSelect().Model(&run).Where("id = ?", string(req.RunID)).Scan(ctx)
-	if sqldb.IsNoRows(err) { // its chat was deleted
+	now := r.conv.now().UTC()
+	err := db.NewUpdate().Model(&run).
+		Set("status = ?", string(RunRunning)).Set("attempts = attempts + 1").Set("started_at = ?", now).
+		Where("id = ? AND status IN (?, ?)", string(req.RunID), string(RunQueued), string(RunRunning)).
+		Returning("*").Scan(ctx)
+	if sqldb.IsNoRows(err) { // its chat was deleted, or it was stopped or finished
 		d.Term()
 		return
 	}
 	if err != nil {
-		r.cfg.Logger.Warn("load run", "run", req.RunID, "err", err)
+		r.cfg.Logger.Warn("claim run", "run", req.RunID, "err", err)
 		d.NakWithDelay(time.Second)
 		return
 	}
-	if RunStatus(run.Status).final() {
-		d.Ack()
-		return
-	}
-	now := r.conv.now().UTC()
-	res, err := db.NewUpdate().Model((*sqldb.Run)(nil)).
-		Set("status = ?", string(RunRunning)).Set("attempts = attempts + 1").Set("started_at = ?", now).
-		Where("id = ? AND status IN (?, ?)", run.ID, string(RunQueued), string(RunRunning)).Exec(ctx)
-	if err != nil {
-		d.NakWithDelay(time.Second)
-		return
-	}
-	if n, _ := res.RowsAffected(); n == 0 { // stopped while queued
-		d.Ack()
-		return
-	}
-	run.Attempts++
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -147,8 +173,8 @@ type outcome struct {
 // answer runs the model and streams its answer as run.delta events.
 func (r *Runner) answer(ctx context.Context, run *sqldb.Run) outcome {
 	ws, chat := workspaces.WorkspaceID(run.WorkspaceID), workspaces.ChatID(run.ChatID)
-	var agent sqldb.Agent
-	if err := r.conv.db.NewSelect().Model(&agent).Where("id = ?", run.AgentID).Scan(ctx); err != nil {
+	agent, err := r.agents.get(ctx, r.conv.db, run.AgentID)
+	if err != nil {
 		return outcome{status: RunFailed, errCode: "agent_unavailable", errMsg: "the agent could not be loaded"}
 	}
 	if _, err := r.conv.events.Publish(ctx, ws, chat, EventRunStarted, run.ID, map[string]any{
@@ -236,14 +262,10 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) outcome {
 
 // history is the chat up to the run's message, oldest first.
 func (r *Runner) history(ctx context.Context, run *sqldb.Run) ([]ModelMessage, error) {
-	var pivot sqldb.Message
-	if err := r.conv.db.NewSelect().Model(&pivot).Where("id = ?", run.MessageID).Scan(ctx); err != nil {
-		return nil, err
-	}
 	var rows []sqldb.Message
 	err := r.conv.db.NewSelect().Model(&rows).
 		Where("chat_id = ? AND status = ?", run.ChatID, "complete").
-		Where("(created_at < ? OR id = ?)", pivot.CreatedAt, pivot.ID).
+		Where("(created_at < (SELECT created_at FROM messages WHERE id = ?) OR id = ?)", run.MessageID, run.MessageID).
 		OrderExpr("created_at DESC, id DESC").Limit(int64(r.cfg.History)).Scan(ctx)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"sync"
 	"time"
@@ -65,10 +64,41 @@ type ChatLog struct {
 	conn   *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
-	locks  [64]sync.Mutex // serialize this process's appends per chat (striped)
 
-	mu   sync.Mutex          // guards last
-	last map[string]chatHead // subject → last known head
+	mu    sync.Mutex           // guards the following fields
+	last  map[string]chatHead  // subject → last known head
+	locks map[string]*chatLock // subject → its lock, while anyone appends
+}
+
+// chatLock serializes this process's appends to one chat: a chat's next
+// number depends on its previous append. Chats never wait for each other
+// (with striped locks, 500 busy chats queued behind one another's round
+// trips to JetStream).
+type chatLock struct {
+	sync.Mutex
+	refs int
+}
+
+func (l *ChatLog) lock(subject string) *chatLock {
+	l.mu.Lock()
+	cl := l.locks[subject]
+	if cl == nil {
+		cl = &chatLock{}
+		l.locks[subject] = cl
+	}
+	cl.refs++
+	l.mu.Unlock()
+	cl.Lock()
+	return cl
+}
+
+func (l *ChatLog) unlock(subject string, cl *chatLock) {
+	cl.Unlock()
+	l.mu.Lock()
+	if cl.refs--; cl.refs == 0 {
+		delete(l.locks, subject)
+	}
+	l.mu.Unlock()
 }
 
 type chatHead struct{ seq, cursor uint64 }
@@ -96,7 +126,7 @@ func (b *Bus) ChatLog(ctx context.Context, cfg ChatLogConfig) (*ChatLog, error) 
 	if err != nil {
 		return nil, fmt.Errorf("nats: chat log stream: %w", err)
 	}
-	return &ChatLog{conn: b.Conn, js: b.JS, stream: s, last: make(map[string]chatHead)}, nil
+	return &ChatLog{conn: b.Conn, js: b.JS, stream: s, last: make(map[string]chatHead), locks: make(map[string]*chatLock)}, nil
 }
 
 // ErrConflict means an append kept losing the race for its chat's next
@@ -107,9 +137,8 @@ var ErrConflict = errors.New("nats: chat log: too many concurrent appends")
 // chat's last event. build encodes the event for its number; it may be called
 // again with a higher number when another node appended first.
 func (l *ChatLog) Append(ctx context.Context, subject string, build func(seq uint64) ([]byte, error)) (Entry, error) {
-	lock := &l.locks[stripe(subject)]
-	lock.Lock()
-	defer lock.Unlock()
+	cl := l.lock(subject)
+	defer l.unlock(subject, cl)
 	l.mu.Lock()
 	head, known := l.last[subject]
 	l.mu.Unlock()
@@ -307,10 +336,4 @@ func isWrongLast(err error) bool {
 	}
 	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
-}
-
-func stripe(s string) int {
-	h := fnv.New32a()
-	h.Write([]byte(s))
-	return int(h.Sum32() % 64)
 }
