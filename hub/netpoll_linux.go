@@ -100,3 +100,40 @@ func (w *epollWatch) arm() error { return w.ctl(syscall.EPOLL_CTL_MOD, epollFlag
 
 // remove unregisters the connection; call it before closing the conn.
 func (w *epollWatch) remove() { w.ctl(syscall.EPOLL_CTL_DEL, 0) }
+
+// rawConn is conn's descriptor, for tryWrite.
+func rawConn(conn net.Conn) (syscall.RawConn, bool) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil, false
+	}
+	raw, err := sc.SyscallConn()
+	return raw, err == nil
+}
+
+// tryWrite writes what the socket takes of b now, without waiting.
+func (t *wsConn) tryWrite(b []byte) (int, error) {
+	var n int
+	var werr error
+	err := t.raw.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			m, err := syscall.Write(int(fd), b[n:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == syscall.EAGAIN {
+				break
+			}
+			if err != nil {
+				werr = err
+				break
+			}
+			n += m
+		}
+		return true // never wait: what is left goes to the writer goroutine
+	})
+	if err == nil {
+		err = werr
+	}
+	return n, err
+}

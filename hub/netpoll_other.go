@@ -5,6 +5,7 @@ package hub
 import (
 	"errors"
 	"net"
+	"syscall"
 )
 
 // epoll exists only on Linux; elsewhere every /ws connection reads on its
@@ -17,3 +18,9 @@ func (e *epoll) close()                   {}
 func (e *epoll) watch(net.Conn, uint32) (readWatch, error) {
 	return nil, errors.New("epoll is Linux only")
 }
+
+// rawConn reports false: without Linux, writes go through the writer
+// goroutine only.
+func rawConn(net.Conn) (syscall.RawConn, bool) { return nil, false }
+
+func (t *wsConn) tryWrite(b []byte) (int, error) { return 0, errors.New("not supported") }

@@ -9,6 +9,11 @@ import "sync"
 type outbox struct {
 	limit int
 	drain func([][]byte) error // writes frames in order; an error closes the outbox
+	// try, when set, writes what it can of a frame at once without
+	// blocking. A frame pushed to an empty, idle queue goes out through
+	// it on the caller's goroutine: most frames need no writer goroutine,
+	// and no hand-off that waits for the scheduler.
+	try func([]byte) (int, error)
 
 	mu       sync.Mutex // guards the following fields
 	frames   [][]byte
@@ -21,18 +26,47 @@ func newOutbox(limit int, drain func([][]byte) error) *outbox {
 }
 
 // push queues frame; it reports false if the queue is full or closed.
-func (o *outbox) push(frame []byte) bool { return o.add(frame, false) }
+func (o *outbox) push(frame []byte) bool { return o.add(frame, false, false) }
+
+// pushInline is push, writing the frame at once on the caller's goroutine
+// when the queue is idle and the socket takes it. For a few clients per
+// caller only: writing to thousands in a row is slower than handing each
+// to its own writer.
+func (o *outbox) pushInline(frame []byte) bool { return o.add(frame, false, true) }
 
 // pushMust queues frame even past the limit (acks and control frames, which
 // a client only gets in answer to what it sent, and bounded replays). It
 // reports false if closed.
-func (o *outbox) pushMust(frame []byte) bool { return o.add(frame, true) }
+// It writes inline like pushInline.
+func (o *outbox) pushMust(frame []byte) bool { return o.add(frame, true, true) }
 
-func (o *outbox) add(frame []byte, force bool) bool {
+func (o *outbox) add(frame []byte, force, inline bool) bool {
 	o.mu.Lock()
 	if o.closed || (!force && len(o.frames) >= o.limit) {
 		o.mu.Unlock()
 		return false
+	}
+	if inline && o.try != nil && !o.draining && len(o.frames) == 0 {
+		o.draining = true // the right to write is ours while we try
+		o.mu.Unlock()
+		n, err := o.try(frame)
+		o.mu.Lock()
+		if err != nil {
+			o.closed, o.frames, o.draining = true, nil, false
+			o.mu.Unlock()
+			return false
+		}
+		if n < len(frame) { // the rest goes first, before what came meanwhile
+			o.frames = append([][]byte{frame[n:]}, o.frames...)
+		}
+		if len(o.frames) == 0 || o.closed {
+			o.draining = false
+			o.mu.Unlock()
+			return true
+		}
+		o.mu.Unlock()
+		go o.run()
+		return true
 	}
 	o.frames = append(o.frames, frame)
 	start := !o.draining

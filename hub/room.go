@@ -83,6 +83,11 @@ func (r *room) fill(last, next bus.Entry) {
 	}
 }
 
+// inlineMembers is the most members a room writes to itself; larger
+// rooms hand each write to the member's writer goroutine, so that the
+// writes spread over the cores.
+const inlineMembers = 16
+
 // deliver records e and gives it to every member. r.mu is held.
 func (r *room) deliver(e bus.Entry) {
 	if len(r.recent) >= r.h.cfg.RecentEvents {
@@ -92,6 +97,7 @@ func (r *room) deliver(e bus.Entry) {
 	r.recent = append(r.recent, e)
 	k := r.key(e)
 	out := newOutEvent(e, k)
+	out.inline = len(r.members) <= inlineMembers
 	for m := range r.members {
 		if k <= m.after {
 			continue

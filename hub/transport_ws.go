@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -200,6 +201,7 @@ type wsConn struct {
 	id    uint32
 	watch readWatch
 	sio   *sioState // set for Socket.IO over WebSocket
+	raw   syscall.RawConn
 
 	lastSeen atomic.Int64 // unix nanoseconds of the last bytes read
 	reading  atomic.Bool  // a reader is running
@@ -211,7 +213,12 @@ type wsConn struct {
 	msgOp byte
 }
 
-func (t *wsConn) sendEvent(e *outEvent) bool  { return t.out.push(t.eventFrame(e)) }
+func (t *wsConn) sendEvent(e *outEvent) bool {
+	if e.inline {
+		return t.out.pushInline(t.eventFrame(e))
+	}
+	return t.out.push(t.eventFrame(e))
+}
 func (t *wsConn) sendReplay(e *outEvent) bool { return t.out.pushMust(t.eventFrame(e)) }
 
 func (t *wsConn) eventFrame(e *outEvent) []byte {
@@ -513,6 +520,10 @@ func (h *Hub) upgrade(w http.ResponseWriter, accept string, c *client, sio *sioS
 	t := &wsConn{s: h.ws, c: c, conn: conn, sio: sio}
 	t.lastSeen.Store(time.Now().UnixNano())
 	t.out = newOutbox(h.cfg.SendQueue, t.write)
+	if raw, ok := rawConn(conn); ok {
+		t.raw = raw
+		t.out.try = t.tryWrite
+	}
 	c.t = t
 	return t, initial, nil
 }

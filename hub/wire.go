@@ -126,6 +126,7 @@ type outEvent struct {
 	bus.Entry
 	key          uint64 // seq in a chat room, cursor in a workspace room
 	ws, sse, sio []byte
+	inline       bool // few watch it: write it on the room's goroutine
 }
 
 func newOutEvent(e bus.Entry, key uint64) *outEvent { return &outEvent{Entry: e, key: key} }
