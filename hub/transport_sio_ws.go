@@ -78,7 +78,7 @@ func (h *Hub) serveSIOWS(w http.ResponseWriter, r *http.Request) {
 			t.shutdown(closePolicy, "")
 		}
 	})
-	if err := h.ws.add(t, initial); err != nil {
+	if err := t.begin(initial); err != nil {
 		t.shutdown(closeGoingAway, reasonShutdown)
 	}
 }

@@ -69,11 +69,10 @@ type wsServer struct {
 	mu    sync.Mutex
 	conns map[uint32]*wsConn // by id
 	next  uint32
-	done  chan struct{}
 }
 
 func newWSServer(h *Hub) *wsServer {
-	return &wsServer{h: h, conns: make(map[uint32]*wsConn), done: make(chan struct{})}
+	return &wsServer{h: h, conns: make(map[uint32]*wsConn)}
 }
 
 // start runs the epoll and ping loops, once, on the first connection.
@@ -101,13 +100,13 @@ func (s *wsServer) wake(id uint32) {
 	}
 }
 
-// add registers t and starts reading from it, with initial: bytes the
-// client sent before the handshake's answer.
-func (s *wsServer) add(t *wsConn, initial []byte) error {
+// register gives t its id and its watch, disarmed, before anything can
+// close it; begin then starts reading.
+func (s *wsServer) register(t *wsConn) error {
 	s.start()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.h.ctx.Err() != nil {
-		s.mu.Unlock()
 		return errors.New("hub closed")
 	}
 	s.next++
@@ -115,8 +114,6 @@ func (s *wsServer) add(t *wsConn, initial []byte) error {
 		s.next++
 	}
 	t.id = s.next
-	s.conns[t.id] = t
-	s.mu.Unlock()
 	if s.ep != nil {
 		if w, err := s.ep.watch(t.conn, t.id); err == nil {
 			t.watch = w
@@ -125,6 +122,13 @@ func (s *wsServer) add(t *wsConn, initial []byte) error {
 	if t.watch == nil {
 		t.watch = blockingWatch{t.readable}
 	}
+	s.conns[t.id] = t
+	return nil
+}
+
+// begin starts reading from t, first initial: bytes the client sent
+// before the handshake's answer.
+func (t *wsConn) begin(initial []byte) error {
 	if len(initial) > 0 {
 		t.reading.Store(true)
 		go t.session(initial)
@@ -263,9 +267,7 @@ func (t *wsConn) shutdown(code int, reason string) {
 	}
 	t.out.close()
 	t.s.remove(t)
-	if t.watch != nil {
-		t.watch.remove()
-	}
+	t.watch.remove()
 	t.conn.SetDeadline(time.Now().Add(closeTimeout))
 	if t.sio != nil && reason != "" {
 		// Socket.IO clients learn why, then see "io server disconnect".
@@ -302,15 +304,11 @@ func (t *wsConn) session(initial []byte) {
 		return
 	}
 	var pe *wsProtocolError
-	switch {
-	case errors.As(err, &pe):
-		if pe.code == closeTooBig {
-			t.out.close() // nothing more for a client that broke the limit
-		}
+	if errors.As(err, &pe) {
 		t.shutdown(pe.code, pe.msg)
-	default: // the connection is gone or timed out
-		t.shutdown(closeGoingAway, "")
+		return
 	}
+	t.shutdown(closeGoingAway, "") // the connection is gone or timed out
 }
 
 func (t *wsConn) readFrames(initial []byte) error {
@@ -368,9 +366,7 @@ func (t *wsConn) readFrames(initial []byte) error {
 			copy(nb, buf[:end])
 			buf = nb
 		}
-		if !deadline {
-			deadline = true
-		}
+		deadline = true
 		t.conn.SetReadDeadline(time.Now().Add(partialFrameTimeout))
 		n, err := t.conn.Read(buf[end:])
 		if err != nil {
@@ -470,7 +466,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
 	c.autoJoin(ctx, a.Since)
 	cancel()
-	if err := h.ws.add(t, initial); err != nil {
+	if err := t.begin(initial); err != nil {
 		t.shutdown(closeGoingAway, reasonShutdown)
 	}
 }
@@ -525,6 +521,11 @@ func (h *Hub) upgrade(w http.ResponseWriter, accept string, c *client, sio *sioS
 		t.out.try = t.tryWrite
 	}
 	c.t = t
+	if err := h.ws.register(t); err != nil {
+		conn.Write(closeFrame(closeGoingAway, reasonShutdown))
+		conn.Close()
+		return nil, nil, err
+	}
 	return t, initial, nil
 }
 
