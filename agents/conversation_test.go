@@ -23,25 +23,27 @@ type scripted struct {
 	err    error
 }
 
-func (s *scripted) Stream(ctx context.Context, req agents.ModelRequest, emit func(string) error) error {
+func (s *scripted) Stream(ctx context.Context, req agents.ModelRequest, emit func(agents.Delta) error) (agents.ModelResponse, error) {
+	var text strings.Builder
 	for _, tok := range s.tokens {
 		if s.gate != nil {
 			select {
 			case <-s.gate:
 			case <-ctx.Done():
-				return ctx.Err()
+				return agents.ModelResponse{}, ctx.Err()
 			}
 		}
-		if err := emit(tok); err != nil {
-			return err
+		if err := emit(agents.Delta{Text: tok}); err != nil {
+			return agents.ModelResponse{}, err
 		}
+		text.WriteString(tok)
 	}
-	return s.err
+	return agents.ModelResponse{Text: text.String(), FinishReason: agents.FinishStop}, s.err
 }
 
 type models map[string]agents.Provider
 
-func (m models) Provider(name string) (agents.Provider, bool) { p, ok := m[name]; return p, ok }
+func (m models) Provider(name string) (agents.Provider, string, bool) { p, ok := m[name]; return p, name, ok }
 
 type liveEnv struct {
 	ws     *workspaces.Service

@@ -183,7 +183,7 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) outcome {
 	}); err != nil {
 		return outcome{status: RunFailed, errCode: "internal", errMsg: "could not publish the run's events"}
 	}
-	provider, ok := r.cfg.Models.Provider(agent.ModelID)
+	provider, upstream, ok := r.cfg.Models.Provider(agent.ModelID)
 	if !ok {
 		return outcome{status: RunFailed, errCode: "model_unavailable", errMsg: fmt.Sprintf("model %q is not available on this server", agent.ModelID)}
 	}
@@ -228,7 +228,8 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) outcome {
 			}
 		}
 	}()
-	err = provider.Stream(ctx, ModelRequest{Model: agent.ModelID, Agent: agent.Name, Messages: history}, func(text string) error {
+	_, err = provider.Stream(ctx, ModelRequest{Model: upstream, Agent: agent.Name, Messages: history}, func(d Delta) error {
+		text := d.Text
 		mu.Lock()
 		defer mu.Unlock()
 		if pubErr != nil {

@@ -65,7 +65,7 @@ func (s *server) handleCreateAgent() http.Handler {
 			a.Config = string(raw)
 		}
 		if a.ModelID != "" && s.Models != nil {
-			if _, ok := s.Models.Provider(a.ModelID); !ok {
+			if _, _, ok := s.Models.Provider(a.ModelID); !ok {
 				s.writeAPIError(w, r, workspaces.E(workspaces.KindInvalid, "Unknown model_id '"+a.ModelID+"'"))
 				return
 			}

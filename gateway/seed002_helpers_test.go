@@ -34,7 +34,7 @@ type env struct {
 // echoOnly is a model table with one model, "echo" (never run here).
 type echoOnly struct{}
 
-func (echoOnly) Provider(name string) (agents.Provider, bool) { return nil, name == "echo" }
+func (echoOnly) Provider(name string) (agents.Provider, string, bool) { return nil, name, name == "echo" }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()

@@ -304,9 +304,9 @@ func jwtSecret(cfg config) ([]byte, error) {
 type modelTable map[string]agents.Provider
 
 // Provider returns the provider serving model.
-func (m modelTable) Provider(model string) (agents.Provider, bool) {
+func (m modelTable) Provider(model string) (agents.Provider, string, bool) {
 	p, ok := m[model]
-	return p, ok
+	return p, model, ok
 }
 
 // serveDebug serves Go's profiles on their own listener, so they are never

@@ -6,6 +6,7 @@ package echo
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,34 +68,101 @@ func (p *Provider) Answer(text string) []string {
 }
 
 // Stream emits the answer to the last user message, one token per tick.
-func (p *Provider) Stream(ctx context.Context, req agents.ModelRequest, emit func(string) error) error {
-	var last string
-	for i := len(req.Messages) - 1; i >= 0; i-- {
-		if req.Messages[i].Role == "user" {
-			last = req.Messages[i].Content
-			break
+//
+// The echo model can also be told to call a tool, so tool calling works
+// offline: a last user message "/tool NAME {json arguments}" naming one of
+// req.Tools makes it call NAME with those arguments; when the conversation
+// ends with tool results, it answers by repeating them.
+func (p *Provider) Stream(ctx context.Context, req agents.ModelRequest, emit func(agents.Delta) error) (agents.ModelResponse, error) {
+	if call, ok := toolCommand(req); ok {
+		if err := emit(agents.Delta{ToolCall: &agents.ToolCallDelta{ID: call.ID, Name: call.Name, Arguments: call.Arguments}}); err != nil {
+			return agents.ModelResponse{}, err
 		}
+		return agents.ModelResponse{ToolCalls: []agents.ToolCall{call}, FinishReason: agents.FinishToolCalls, Usage: p.usage(req, 1)}, nil
 	}
-	tokens := p.Answer(last)
+	var tokens []string
+	if results := toolResults(req.Messages); results != "" {
+		// Whole, not padded or cut: the point is to show the results.
+		for i, w := range strings.Fields("(echo model) " + results) {
+			if i > 0 {
+				w = " " + w
+			}
+			tokens = append(tokens, w)
+		}
+	} else {
+		tokens = p.Answer(lastUser(req.Messages))
+	}
 	var tick <-chan time.Time
 	if p.cfg.Rate > 0 {
 		t := time.NewTicker(time.Duration(float64(time.Second) / p.cfg.Rate))
 		defer t.Stop()
 		tick = t.C
 	}
+	var text strings.Builder
 	for _, tok := range tokens {
 		if tick != nil {
 			select {
 			case <-tick:
 			case <-ctx.Done():
-				return ctx.Err()
+				return agents.ModelResponse{Text: text.String()}, ctx.Err()
 			}
 		} else if err := ctx.Err(); err != nil {
-			return err
+			return agents.ModelResponse{Text: text.String()}, err
 		}
-		if err := emit(tok); err != nil {
-			return err
+		if err := emit(agents.Delta{Text: tok}); err != nil {
+			return agents.ModelResponse{Text: text.String()}, err
+		}
+		text.WriteString(tok)
+	}
+	return agents.ModelResponse{Text: text.String(), FinishReason: agents.FinishStop, Usage: p.usage(req, len(tokens))}, nil
+}
+
+// usage counts words as tokens, so usage and credits work offline too.
+func (p *Provider) usage(req agents.ModelRequest, out int) agents.Usage {
+	in := len(strings.Fields(req.System))
+	for _, m := range req.Messages {
+		in += len(strings.Fields(m.Content))
+	}
+	return agents.Usage{InputTokens: in, OutputTokens: out}
+}
+
+func lastUser(msgs []agents.ModelMessage) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == agents.RoleUser {
+			return msgs[i].Content
 		}
 	}
-	return nil
+	return ""
+}
+
+// toolCommand reads "/tool NAME {json}" from the last message, when it is
+// the user's and NAME is offered.
+func toolCommand(req agents.ModelRequest) (agents.ToolCall, bool) {
+	if len(req.Messages) == 0 || req.Messages[len(req.Messages)-1].Role != agents.RoleUser {
+		return agents.ToolCall{}, false
+	}
+	rest, ok := strings.CutPrefix(strings.TrimSpace(req.Messages[len(req.Messages)-1].Content), "/tool ")
+	if !ok {
+		return agents.ToolCall{}, false
+	}
+	name, args, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	for _, t := range req.Tools {
+		if t.Name == name {
+			args = strings.TrimSpace(args)
+			if args == "" {
+				args = "{}"
+			}
+			return agents.ToolCall{ID: "echo_call_" + strconv.Itoa(len(req.Messages)), Name: name, Arguments: args}, true
+		}
+	}
+	return agents.ToolCall{}, false
+}
+
+// toolResults joins the tool results that end the conversation.
+func toolResults(msgs []agents.ModelMessage) string {
+	var parts []string
+	for i := len(msgs) - 1; i >= 0 && msgs[i].Role == agents.RoleTool; i-- {
+		parts = append([]string{msgs[i].ToolName + " returned " + msgs[i].Content}, parts...)
+	}
+	return strings.Join(parts, "; ")
 }

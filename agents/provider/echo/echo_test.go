@@ -14,9 +14,12 @@ import (
 func stream(t *testing.T, p *echo.Provider, ctx context.Context, text string) ([]string, error) {
 	t.Helper()
 	var got []string
-	err := p.Stream(ctx, agents.ModelRequest{Model: echo.Name, Messages: []agents.ModelMessage{
+	resp, err := p.Stream(ctx, agents.ModelRequest{Model: echo.Name, Messages: []agents.ModelMessage{
 		{Role: "user", Content: "earlier"}, {Role: "assistant", Content: "answer"}, {Role: "user", Content: text},
-	}}, func(tok string) error { got = append(got, tok); return nil })
+	}}, func(d agents.Delta) error { got = append(got, d.Text); return nil })
+	if err == nil && resp.Text != strings.Join(got, "") {
+		t.Fatalf("response %q is not what was streamed", resp.Text)
+	}
 	return got, err
 }
 
@@ -48,7 +51,7 @@ func TestEchoStreamsAtItsRateAndStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var n int
 	start := time.Now()
-	err := p.Stream(ctx, agents.ModelRequest{Messages: []agents.ModelMessage{{Role: "user", Content: "x"}}}, func(string) error {
+	_, err := p.Stream(ctx, agents.ModelRequest{Messages: []agents.ModelMessage{{Role: "user", Content: "x"}}}, func(agents.Delta) error {
 		n++
 		if n == 10 {
 			cancel()
@@ -61,5 +64,33 @@ func TestEchoStreamsAtItsRateAndStopsWhenCancelled(t *testing.T) {
 	// Ten tokens at 100/s take about 100 ms; a generous bound keeps this stable.
 	if el := time.Since(start); el < 90*time.Millisecond {
 		t.Fatalf("10 tokens at 100/s took %v", el)
+	}
+}
+
+func TestEchoCallsAToolWhenToldAndRepeatsItsResult(t *testing.T) {
+	p := echo.New(echo.Config{Tokens: 20, Rate: -1})
+	tools := []agents.ToolSpec{{Name: "lookup", Description: "looks up"}}
+	req := agents.ModelRequest{Tools: tools, Messages: []agents.ModelMessage{{Role: agents.RoleUser, Content: `/tool lookup {"q":"x"}`}}}
+	var deltas []agents.Delta
+	resp, err := p.Stream(context.Background(), req, func(d agents.Delta) error { deltas = append(deltas, d); return nil })
+	if err != nil || resp.FinishReason != agents.FinishToolCalls || len(resp.ToolCalls) != 1 {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	call := resp.ToolCalls[0]
+	if call.Name != "lookup" || call.Arguments != `{"q":"x"}` || call.ID == "" || len(deltas) != 1 || deltas[0].ToolCall.Name != "lookup" {
+		t.Fatalf("%+v %+v", call, deltas)
+	}
+	// A tool it is not offered is just text.
+	req.Tools = nil
+	if resp, _ := p.Stream(context.Background(), req, func(agents.Delta) error { return nil }); len(resp.ToolCalls) != 0 {
+		t.Fatal("called a tool it was not offered")
+	}
+	req.Tools = tools
+	req.Messages = append(req.Messages,
+		agents.ModelMessage{Role: agents.RoleAssistant, ToolCalls: []agents.ToolCall{call}},
+		agents.ModelMessage{Role: agents.RoleTool, ToolCallID: call.ID, ToolName: "lookup", Content: "42"})
+	resp, err = p.Stream(context.Background(), req, func(agents.Delta) error { return nil })
+	if err != nil || resp.FinishReason != agents.FinishStop || !strings.Contains(resp.Text, "lookup returned 42") {
+		t.Fatalf("%+v %v", resp, err)
 	}
 }
