@@ -34,10 +34,25 @@ type Agent struct {
 	ModelID     string
 	Type        string
 	Status      Status
-	// Config is the agent's configuration, as a JSON object.
-	Config    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Config is the agent's configuration, as a JSON object (see Config).
+	Config string
+	// Script is the agent's script (seed 003); empty means none.
+	Script string
+	// Version counts changes to the agent; caches key on it.
+	Version     int
+	PublishedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Settings returns the agent's parsed configuration. A stored
+// configuration is always valid; should it not be, the defaults apply.
+func (a Agent) Settings() Config {
+	c, err := ParseConfig(a.Config)
+	if err != nil {
+		c, _ = ParseConfig("")
+	}
+	return c
 }
 
 // Service manages agents over a SQL database. Safe for concurrent use.
@@ -45,11 +60,20 @@ type Service struct {
 	db         *sqldb.DB
 	workspaces *workspaces.Service
 	now        func() time.Time
+	// catalogue and scripts check models and scripts when set.
+	catalogue *Catalogue
+	scripts   ScriptRunner
 }
 
 // New returns a Service. ws checks workspace ownership for attachments.
 func New(db *sqldb.DB, ws *workspaces.Service) *Service {
 	return &Service{db: db, workspaces: ws, now: time.Now}
+}
+
+// Check makes the service refuse agents whose model is not in catalogue
+// and scripts scripts refuses. Either may be nil. Call before use.
+func (s *Service) Check(catalogue *Catalogue, scripts ScriptRunner) {
+	s.catalogue, s.scripts = catalogue, scripts
 }
 
 // NewAgent holds what Create needs.
@@ -60,7 +84,17 @@ type NewAgent struct {
 	Type        string
 	// Config is a JSON object; empty means {}.
 	Config string
+	// Script is the agent's script; empty means none.
+	Script string
 }
+
+// Limits of an agent's fields.
+const (
+	maxAgentName   = 200
+	maxAgentDesc   = 10_000
+	maxAgentType   = 100
+	maxAgentScript = 100_000
+)
 
 // Create creates a draft agent owned by owner.
 func (s *Service) Create(ctx context.Context, owner workspaces.UserID, a NewAgent) (Agent, error) {
@@ -71,13 +105,21 @@ func (s *Service) Create(ctx context.Context, owner workspaces.UserID, a NewAgen
 	if strings.TrimSpace(a.ModelID) == "" {
 		return Agent{}, workspaces.E(workspaces.KindInvalid, "model_id is required")
 	}
+	model, err := s.checkModel(a.ModelID)
+	if err != nil {
+		return Agent{}, err
+	}
+	if a.Config == "" {
+		a.Config = "{}"
+	}
+	if err := s.checkFields(a.Name, a.Description, a.Type, a.Config, a.Script); err != nil {
+		return Agent{}, err
+	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	row := &sqldb.Agent{
 		ID: workspaces.NewID(), OwnerID: string(owner), Name: a.Name, Description: a.Description,
-		ModelID: a.ModelID, AgentType: a.Type, Status: string(StatusDraft), Config: a.Config, CreatedAt: now, UpdatedAt: now,
-	}
-	if row.Config == "" {
-		row.Config = "{}"
+		ModelID: model, AgentType: a.Type, Status: string(StatusDraft), Config: a.Config, Script: a.Script, Version: 1,
+		CreatedAt: now, UpdatedAt: now,
 	}
 	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return Agent{}, workspaces.Internal("create agent", err)
@@ -179,6 +221,7 @@ func (s *Service) Attached(ctx context.Context, ids ...workspaces.WorkspaceID) (
 func agentFromRow(r *sqldb.Agent) Agent {
 	return Agent{
 		ID: ID(r.ID), Owner: workspaces.UserID(r.OwnerID), Name: r.Name, Description: r.Description,
-		ModelID: r.ModelID, Type: r.AgentType, Status: Status(r.Status), Config: r.Config, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		ModelID: r.ModelID, Type: r.AgentType, Status: Status(r.Status), Config: r.Config, Script: r.Script,
+		Version: r.Version, PublishedAt: r.PublishedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }

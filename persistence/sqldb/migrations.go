@@ -113,4 +113,76 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_chat_idx ON runs (chat_id, created_at);
 `},
+	{3, "agent lifecycle, keys, tool calls, request logs, packages", `
+ALTER TABLE agents ADD COLUMN script TEXT NOT NULL DEFAULT '';
+ALTER TABLE agents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE agents ADD COLUMN published_at {{ts}};
+
+CREATE TABLE api_keys (
+	id TEXT PRIMARY KEY,
+	kind TEXT NOT NULL,
+	user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	agent_id TEXT REFERENCES agents(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	prefix TEXT NOT NULL,
+	key_hash TEXT NOT NULL UNIQUE,
+	created_at {{ts}} NOT NULL,
+	last_used_at {{ts}}
+);
+CREATE INDEX api_keys_user_idx ON api_keys (user_id, kind, created_at);
+CREATE INDEX api_keys_agent_idx ON api_keys (agent_id, created_at);
+
+CREATE TABLE tool_calls (
+	id TEXT PRIMARY KEY,
+	run_id TEXT NOT NULL,
+	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	chat_id TEXT NOT NULL,
+	call_id TEXT NOT NULL,
+	iteration INTEGER NOT NULL,
+	name TEXT NOT NULL,
+	parameters TEXT NOT NULL,
+	result TEXT NOT NULL DEFAULT '',
+	error TEXT NOT NULL DEFAULT '',
+	duration_ms INTEGER NOT NULL DEFAULT 0,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX tool_calls_run_idx ON tool_calls (run_id, created_at);
+
+CREATE TABLE request_logs (
+	id TEXT PRIMARY KEY,
+	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	owner_id TEXT NOT NULL,
+	run_id TEXT NOT NULL,
+	chat_id TEXT NOT NULL,
+	source TEXT NOT NULL,
+	model TEXT NOT NULL,
+	prompt TEXT NOT NULL,
+	response TEXT NOT NULL,
+	status TEXT NOT NULL,
+	error TEXT NOT NULL DEFAULT '',
+	input_tokens INTEGER NOT NULL DEFAULT 0,
+	output_tokens INTEGER NOT NULL DEFAULT 0,
+	credits DOUBLE PRECISION NOT NULL DEFAULT 0,
+	iterations INTEGER NOT NULL DEFAULT 0,
+	tool_calls INTEGER NOT NULL DEFAULT 0,
+	cached BOOLEAN NOT NULL DEFAULT FALSE,
+	response_ms INTEGER NOT NULL DEFAULT 0,
+	tool_call_ms INTEGER NOT NULL DEFAULT 0,
+	tool_param_ms INTEGER NOT NULL DEFAULT 0,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX request_logs_agent_idx ON request_logs (agent_id, created_at);
+CREATE INDEX request_logs_owner_idx ON request_logs (owner_id, created_at);
+
+CREATE TABLE agent_packages (
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	version TEXT NOT NULL,
+	owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	agent_id TEXT,
+	manifest TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	UNIQUE (name, version)
+);
+`},
 }

@@ -66,16 +66,19 @@ type ChatSecret struct {
 // Agent is a row of agents.
 type Agent struct {
 	bun.BaseModel `bun:"table:agents"`
-	ID            string    `bun:"id,pk"`
-	OwnerID       string    `bun:"owner_id"`
-	Name          string    `bun:"name"`
-	Description   string    `bun:"description"`
-	ModelID       string    `bun:"model_id"`
-	AgentType     string    `bun:"agent_type"`
-	Status        string    `bun:"status"`
-	Config        string    `bun:"config"`
-	CreatedAt     time.Time `bun:"created_at"`
-	UpdatedAt     time.Time `bun:"updated_at"`
+	ID            string     `bun:"id,pk"`
+	OwnerID       string     `bun:"owner_id"`
+	Name          string     `bun:"name"`
+	Description   string     `bun:"description"`
+	ModelID       string     `bun:"model_id"`
+	AgentType     string     `bun:"agent_type"`
+	Status        string     `bun:"status"`
+	Config        string     `bun:"config"`
+	Script        string     `bun:"script"`
+	Version       int        `bun:"version"`
+	PublishedAt   *time.Time `bun:"published_at"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	UpdatedAt     time.Time  `bun:"updated_at"`
 }
 
 // WorkspaceAgent is a row of workspace_agents: an agent attached to a
@@ -121,4 +124,76 @@ type Run struct {
 	CreatedAt     time.Time  `bun:"created_at"`
 	StartedAt     *time.Time `bun:"started_at"`
 	FinishedAt    *time.Time `bun:"finished_at"`
+}
+
+// APIKey is a row of api_keys: a user's key (kind "user", AgentID nil) or an
+// agent's key (kind "agent"), kept only as the SHA-256 of the key.
+type APIKey struct {
+	bun.BaseModel `bun:"table:api_keys"`
+	ID            string     `bun:"id,pk"`
+	Kind          string     `bun:"kind"`
+	UserID        string     `bun:"user_id"`
+	AgentID       *string    `bun:"agent_id"`
+	Name          string     `bun:"name"`
+	Prefix        string     `bun:"prefix"`
+	KeyHash       string     `bun:"key_hash"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	LastUsedAt    *time.Time `bun:"last_used_at"`
+}
+
+// ToolCall is a row of tool_calls: one tool call of a run.
+type ToolCall struct {
+	bun.BaseModel `bun:"table:tool_calls"`
+	ID            string    `bun:"id,pk"`
+	RunID         string    `bun:"run_id"`
+	AgentID       string    `bun:"agent_id"`
+	ChatID        string    `bun:"chat_id"`
+	CallID        string    `bun:"call_id"`
+	Iteration     int       `bun:"iteration"`
+	Name          string    `bun:"name"`
+	Parameters    string    `bun:"parameters"`
+	Result        string    `bun:"result"`
+	Error         string    `bun:"error"`
+	DurationMS    int64     `bun:"duration_ms"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// RequestLog is a row of request_logs: one answered request, with what seed
+// 003's Logs page shows.
+type RequestLog struct {
+	bun.BaseModel `bun:"table:request_logs"`
+	ID            string    `bun:"id,pk"`
+	AgentID       string    `bun:"agent_id"`
+	OwnerID       string    `bun:"owner_id"`
+	RunID         string    `bun:"run_id"`
+	ChatID        string    `bun:"chat_id"`
+	Source        string    `bun:"source"`
+	Model         string    `bun:"model"`
+	Prompt        string    `bun:"prompt"`
+	Response      string    `bun:"response"`
+	Status        string    `bun:"status"`
+	Error         string    `bun:"error"`
+	InputTokens   int       `bun:"input_tokens"`
+	OutputTokens  int       `bun:"output_tokens"`
+	Credits       float64   `bun:"credits"`
+	Iterations    int       `bun:"iterations"`
+	ToolCalls     int       `bun:"tool_calls"`
+	Cached        bool      `bun:"cached"`
+	ResponseMS    int64     `bun:"response_ms"`
+	ToolCallMS    int64     `bun:"tool_call_ms"`
+	ToolParamMS   int64     `bun:"tool_param_ms"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// AgentPackage is a row of agent_packages: one published version of an
+// agent's package (its manifest is JSON).
+type AgentPackage struct {
+	bun.BaseModel `bun:"table:agent_packages"`
+	ID            string    `bun:"id,pk"`
+	Name          string    `bun:"name"`
+	Version       string    `bun:"version"`
+	OwnerID       string    `bun:"owner_id"`
+	AgentID       *string   `bun:"agent_id"`
+	Manifest      string    `bun:"manifest"`
+	CreatedAt     time.Time `bun:"created_at"`
 }
