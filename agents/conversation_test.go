@@ -43,7 +43,10 @@ func (s *scripted) Stream(ctx context.Context, req agents.ModelRequest, emit fun
 
 type models map[string]agents.Provider
 
-func (m models) Provider(name string) (agents.Provider, string, bool) { p, ok := m[name]; return p, name, ok }
+func (m models) Provider(name string) (agents.Provider, string, bool) {
+	p, ok := m[name]
+	return p, name, ok
+}
 
 type liveEnv struct {
 	ws     *workspaces.Service

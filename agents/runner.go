@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,14 +20,23 @@ import (
 
 // RunnerConfig tunes a Runner. The zero value works except for Models.
 type RunnerConfig struct {
-	// Models finds the provider of an agent's model.
+	// Models finds the provider of an agent's model. A *Catalogue also
+	// prices the runs (credits in the request logs).
 	Models Models
+	// Tools lists the tools agents may call; nil means none.
+	Tools ToolSource
+	// Scripts runs agent scripts; nil fails the runs of scripted agents.
+	Scripts ScriptRunner
+	// Hot is the node-local store for conversations and the response
+	// cache; nil reads everything from SQL and caches nothing.
+	Hot HotStore
+	// CacheTTL is how long a cached answer is reused. Zero means 1 hour.
+	CacheTTL time.Duration
+	// ToolTimeout bounds one tool call. Zero means 60 s.
+	ToolTimeout time.Duration
 	// Concurrency is how many runs this runner works on at once. Zero
 	// means 256 (runs mostly wait on the model).
 	Concurrency int
-	// History is how many earlier messages of the chat a run sends to the
-	// model. Zero means 50.
-	History int
 	// Logger receives run failures. Nil discards.
 	Logger *slog.Logger
 }
@@ -53,11 +62,11 @@ type agentCache struct {
 }
 
 type cachedAgent struct {
-	agent sqldb.Agent
+	agent Agent
 	at    time.Time
 }
 
-func (c *agentCache) get(ctx context.Context, db *sqldb.DB, id string) (sqldb.Agent, error) {
+func (c *agentCache) get(ctx context.Context, db *sqldb.DB, id string) (Agent, error) {
 	now := time.Now()
 	c.mu.Lock()
 	ca, ok := c.m[id]
@@ -65,10 +74,11 @@ func (c *agentCache) get(ctx context.Context, db *sqldb.DB, id string) (sqldb.Ag
 	if ok && now.Sub(ca.at) < agentTTL {
 		return ca.agent, nil
 	}
-	var a sqldb.Agent
-	if err := db.NewSelect().Model(&a).Where("id = ?", id).Scan(ctx); err != nil {
-		return a, err
+	var row sqldb.Agent
+	if err := db.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
+		return Agent{}, err
 	}
+	a := agentFromRow(&row)
 	c.mu.Lock()
 	if c.m == nil || len(c.m) > 10_000 {
 		c.m = make(map[string]cachedAgent)
@@ -83,8 +93,8 @@ func NewRunner(conv *Conversations, queue *bus.RunQueue, cfg RunnerConfig) *Runn
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 256
 	}
-	if cfg.History <= 0 {
-		cfg.History = 50
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = time.Hour
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -168,120 +178,175 @@ type outcome struct {
 	status  RunStatus
 	errCode string
 	errMsg  string
+
+	agent   Agent
+	model   string
+	prompt  string
+	loop    LoopResult
+	cached  bool
+	credits float64
+	started time.Time
+	history []hotMessage
 }
 
-// answer runs the model and streams its answer as run.delta events.
-func (r *Runner) answer(ctx context.Context, run *sqldb.Run) outcome {
+func (o *outcome) fail(code, msg string) *outcome {
+	o.status, o.errCode, o.errMsg = RunFailed, code, msg
+	return o
+}
+
+// answer runs the agent on the run's message, streaming its answer and
+// tool calls as events.
+func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
+	o := &outcome{status: RunCompleted, started: time.Now()}
 	ws, chat := workspaces.WorkspaceID(run.WorkspaceID), workspaces.ChatID(run.ChatID)
 	agent, err := r.agents.get(ctx, r.conv.db, run.AgentID)
 	if err != nil {
-		return outcome{status: RunFailed, errCode: "agent_unavailable", errMsg: "the agent could not be loaded"}
+		return o.fail("agent_unavailable", "the agent could not be loaded")
 	}
+	o.agent, o.model = agent, agent.ModelID
+	cfg := agent.Settings()
 	if _, err := r.conv.events.Publish(ctx, ws, chat, EventRunStarted, run.ID, map[string]any{
 		"agent": map[string]any{"id": agent.ID, "name": agent.Name}, "model": agent.ModelID,
 		"message_id": run.MessageID, "attempt": run.Attempts,
 	}); err != nil {
-		return outcome{status: RunFailed, errCode: "internal", errMsg: "could not publish the run's events"}
+		return o.fail("internal", "could not publish the run's events")
 	}
-	provider, upstream, ok := r.cfg.Models.Provider(agent.ModelID)
-	if !ok {
-		return outcome{status: RunFailed, errCode: "model_unavailable", errMsg: fmt.Sprintf("model %q is not available on this server", agent.ModelID)}
+	limit := 1 // with memory off, one earlier message only tells a new conversation apart
+	if cfg.UseMemory {
+		limit = max(cfg.MaxHistoryMessages, 1)
 	}
-	history, err := r.history(ctx, run)
-	if err != nil {
-		return outcome{status: RunFailed, errCode: "internal", errMsg: "could not load the conversation"}
+	hist, err := r.history(ctx, run, limit)
+	if err != nil || len(hist) == 0 {
+		return o.fail("internal", "could not load the conversation")
+	}
+	fresh := len(hist) == 1
+	if !cfg.UseMemory || cfg.MaxHistoryMessages == 0 {
+		hist = hist[len(hist)-1:]
+	}
+	o.history = hist
+	o.prompt = hist[len(hist)-1].Content
+	msgs := make([]ModelMessage, len(hist))
+	for i, m := range hist {
+		msgs[i] = ModelMessage{Role: m.Role, Content: m.Content}
 	}
 
-	// Tokens are coalesced: while one run.delta is being published, the
-	// next tokens gather and go out together.
-	var (
-		mu      sync.Mutex
-		pending strings.Builder
-		full    strings.Builder
-		pubErr  error
-		ready   = make(chan struct{}, 1)
-		done    = make(chan struct{})
-		flushed = make(chan struct{})
-	)
-	go func() {
-		defer close(flushed)
-		for {
-			var last bool
-			select {
-			case <-ready:
-			case <-done:
-				last = true
-			}
-			mu.Lock()
-			text := pending.String()
-			pending.Reset()
-			mu.Unlock()
-			if text != "" {
-				if _, err := r.conv.events.Publish(context.WithoutCancel(ctx), ws, chat, EventRunDelta, run.ID, map[string]string{"text": text}); err != nil {
-					mu.Lock()
-					pubErr = err
-					mu.Unlock()
-				}
-			}
-			if last {
-				return
-			}
+	pub := newRunPublisher(ctx, r.conv.events, ws, chat, run.ID)
+	defer pub.close()
+	var key []byte
+	if cfg.UseCache && fresh {
+		key = responseKey(agent, cfg, o.prompt)
+		if text, ok := r.cachedAnswer(key); ok {
+			pub.text(text)
+			o.text, o.cached = text, true
+			return o
 		}
-	}()
-	_, err = provider.Stream(ctx, ModelRequest{Model: upstream, Agent: agent.Name, Messages: history}, func(d Delta) error {
-		text := d.Text
-		mu.Lock()
-		defer mu.Unlock()
-		if pubErr != nil {
-			return pubErr
-		}
-		pending.WriteString(text)
-		full.WriteString(text)
-		select {
-		case ready <- struct{}{}:
-		default:
-		}
-		return nil
-	})
-	close(done)
-	<-flushed
-	if err == nil {
-		err = pubErr
 	}
-	o := outcome{text: full.String(), status: RunCompleted}
+
+	tools, err := r.tools(ctx, agent, cfg)
+	if err != nil {
+		return o.fail("tools_unavailable", "the agent's tools could not be loaded: "+err.Error())
+	}
+	loop := Loop{
+		Agent: agent, Config: cfg, Tools: tools, ToolTimeout: r.cfg.ToolTimeout,
+		Input: ToolInput{Query: o.prompt, WorkspaceID: ws, ChatID: chat, RunID: RunID(run.ID)},
+		Text:  pub.text,
+		Call: func(it int, call ToolCall) error {
+			return pub.event(EventToolCall, map[string]any{"call_id": call.ID, "name": call.Name, "arguments": jsonOrString(call.Arguments), "iteration": it})
+		},
+		Result: func(it int, rec ToolRecord) error {
+			r.recordTool(ctx, run, it, rec)
+			data := map[string]any{"call_id": rec.Call.ID, "name": rec.Call.Name, "result": rec.Output.Content, "duration_ms": rec.Duration.Milliseconds()}
+			if rec.Error != "" {
+				data["error"] = rec.Error
+			}
+			if len(rec.Output.FileIDs) > 0 {
+				data["file_ids"] = rec.Output.FileIDs
+			}
+			return pub.event(EventToolResult, data)
+		},
+	}
+	if agent.Script != "" {
+		err = r.runScript(ctx, &loop, msgs, o, pub)
+	} else {
+		provider, upstream, ok := r.cfg.Models.Provider(agent.ModelID)
+		if !ok {
+			return o.fail("model_unavailable", fmt.Sprintf("model %q is not available on this server", agent.ModelID))
+		}
+		loop.Provider, loop.Model, loop.Messages = provider, upstream, msgs
+		o.loop, err = loop.Run(ctx)
+		o.text = o.loop.Text
+		o.credits = r.credits(agent.ModelID, cfg.Plan, o.loop)
+	}
+	if perr := pub.close(); err == nil {
+		err = perr
+	}
 	switch {
 	case err == nil:
+		if key != nil && len(o.loop.ToolCalls) == 0 && o.text != "" {
+			r.storeAnswer(key, o.text)
+		}
 	case context.Cause(ctx) == errStopped:
 		o.status, o.errCode, o.errMsg = RunCancelled, "stopped", "the run was stopped"
 	case ctx.Err() != nil:
-		o.status, o.errCode, o.errMsg = RunFailed, "interrupted", "the server shut down during the run"
+		o.fail("interrupted", "the server shut down during the run")
 	default:
-		o.status, o.errCode, o.errMsg = RunFailed, "provider_error", err.Error()
+		var se *scriptError
+		if errors.As(err, &se) {
+			o.fail("script_error", se.Error())
+		} else {
+			o.fail("provider_error", err.Error())
+		}
 	}
 	return o
 }
 
-// history is the chat up to the run's message, oldest first.
-func (r *Runner) history(ctx context.Context, run *sqldb.Run) ([]ModelMessage, error) {
-	var rows []sqldb.Message
-	err := r.conv.db.NewSelect().Model(&rows).
-		Where("chat_id = ? AND status = ?", run.ChatID, "complete").
-		Where("(created_at < (SELECT created_at FROM messages WHERE id = ?) OR id = ?)", run.MessageID, run.MessageID).
-		OrderExpr("created_at DESC, id DESC").Limit(int64(r.cfg.History)).Scan(ctx)
+// tools returns the tools agent may call under its configuration.
+func (r *Runner) tools(ctx context.Context, agent Agent, cfg Config) ([]Tool, error) {
+	if r.cfg.Tools == nil || !cfg.ToolsEnabled {
+		return nil, nil
+	}
+	all, err := r.cfg.Tools.Tools(ctx, agent)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ModelMessage, len(rows))
-	for i := range rows {
-		m := rows[len(rows)-1-i]
-		out[i] = ModelMessage{Role: m.Role, Content: m.Content}
+	names := make([]string, len(all))
+	for i, t := range all {
+		names[i] = t.Spec().Name
+	}
+	allowed := cfg.AllowedTools(names)
+	var out []Tool
+	for _, t := range all {
+		if slices.Contains(allowed, t.Spec().Name) {
+			out = append(out, t)
+		}
 	}
 	return out, nil
 }
 
+// recordTool stores a finished tool call. A failure to store it is logged:
+// the run goes on.
+func (r *Runner) recordTool(ctx context.Context, run *sqldb.Run, iteration int, rec ToolRecord) {
+	row := &sqldb.ToolCall{
+		ID: workspaces.NewID(), RunID: run.ID, AgentID: run.AgentID, ChatID: run.ChatID, CallID: rec.Call.ID,
+		Iteration: iteration, Name: rec.Call.Name, Parameters: rec.Call.Arguments, Result: rec.Output.Content,
+		Error: rec.Error, DurationMS: rec.Duration.Milliseconds(), CreatedAt: r.conv.now().UTC(),
+	}
+	if _, err := r.conv.db.NewInsert().Model(row).Exec(context.WithoutCancel(ctx)); err != nil {
+		r.cfg.Logger.Warn("record tool call", "run", run.ID, "err", err)
+	}
+}
+
+// jsonOrString returns s as JSON when it is JSON, else as a string.
+func jsonOrString(s string) any {
+	if json.Valid([]byte(s)) {
+		return json.RawMessage(s)
+	}
+	return s
+}
+
 // finish stores the answer and the run's outcome, then publishes the final
 // event. Stored first: a watcher that sees the event can read the answer.
-func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o outcome) error {
+func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o *outcome) error {
 	now := r.conv.now().UTC().Truncate(time.Microsecond)
 	agentID, runID := run.AgentID, run.ID
 	status := "complete"
@@ -302,10 +367,17 @@ func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o outcome) error {
 		_, err := tx.NewUpdate().Model((*sqldb.Run)(nil)).
 			Set("status = ?", string(o.status)).Set("error = ?", o.errMsg).Set("finished_at = ?", now).
 			Where("id = ?", run.ID).Exec(ctx)
+		if err != nil || o.agent.ID == "" {
+			return err
+		}
+		_, err = tx.NewInsert().Model(r.requestLog(run, o, now)).Exec(ctx)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store run outcome: %w", err)
+	}
+	if o.status == RunCompleted && len(o.history) > 0 {
+		r.keepHot(run.ChatID, append(o.history, hotMessage{ID: msg.ID, Role: msg.Role, Content: msg.Content}))
 	}
 	ws, chat := workspaces.WorkspaceID(run.WorkspaceID), workspaces.ChatID(run.ChatID)
 	view := MessageView(messageFromRow(msg))
@@ -324,4 +396,33 @@ func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o outcome) error {
 		return fmt.Errorf("publish run outcome: %w", err)
 	}
 	return nil
+}
+
+// requestLog is the run's entry for seed 003's Logs page.
+func (r *Runner) requestLog(run *sqldb.Run, o *outcome, now time.Time) *sqldb.RequestLog {
+	l := o.loop
+	row := &sqldb.RequestLog{
+		ID: workspaces.NewID(), AgentID: run.AgentID, OwnerID: string(o.agent.Owner), RunID: run.ID, ChatID: run.ChatID,
+		Source: "chat", Model: o.model, Prompt: o.prompt, Response: o.text, Status: string(o.status), Error: o.errMsg,
+		InputTokens: l.Usage.InputTokens, OutputTokens: l.Usage.OutputTokens, Iterations: l.Iterations,
+		ToolCalls: len(l.ToolCalls), Cached: o.cached, ResponseMS: time.Since(o.started).Milliseconds(),
+		ToolCallMS: l.ToolCallTime.Milliseconds(), ToolParamMS: l.ToolParamTime.Milliseconds(), CreatedAt: now,
+	}
+	row.Credits = o.credits
+	return row
+}
+
+// credits prices one model's part of a run: Decentralized bills the
+// request, Dedicated the tokens; tool calls are free (seed 003). A cached
+// answer costs nothing: no model ran.
+func (r *Runner) credits(model, plan string, l LoopResult) float64 {
+	c, ok := r.cfg.Models.(*Catalogue)
+	if !ok || l.Iterations == 0 {
+		return 0
+	}
+	m, ok := c.Lookup(model)
+	if !ok {
+		return 0
+	}
+	return m.Credits(plan, l.Usage)
 }

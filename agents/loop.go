@@ -1,0 +1,167 @@
+package agents
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Loop is the agent loop of seed 000 §3.2 for one answer: the system
+// prompt, the conversation, the model; tool calls executed and their
+// results fed back, at most MaxToolIterations rounds, then a final answer.
+// It is made per run and used once.
+type Loop struct {
+	Agent    Agent
+	Config   Config
+	Provider Provider
+	// Model is the model's name at the provider.
+	Model string
+	// Messages is the conversation, oldest first, ending with the message
+	// being answered.
+	Messages []ModelMessage
+	// Tools are the tools the agent may call (already filtered by the
+	// enable rule).
+	Tools []Tool
+	// ToolTimeout bounds each tool call; zero means 60 s.
+	ToolTimeout time.Duration
+	// Input carries the chat and run to the tools.
+	Input ToolInput
+
+	// Text receives each piece of the answer's text as it streams.
+	Text func(string) error
+	// Call is told about each tool call before it runs, Result after.
+	Call   func(iteration int, call ToolCall) error
+	Result func(iteration int, rec ToolRecord) error
+}
+
+// ToolRecord is a finished tool call.
+type ToolRecord struct {
+	Call     ToolCall
+	Output   ToolOutput
+	Error    string
+	Duration time.Duration
+}
+
+// LoopResult is how a loop ended.
+type LoopResult struct {
+	// Text is everything the model said, as streamed.
+	Text       string
+	ToolCalls  []ToolRecord
+	Iterations int
+	Usage      Usage
+	Finish     string
+	// ToolCallTime and ToolParamTime are seed 003's two tool timings (see
+	// RequestLog).
+	ToolCallTime  time.Duration
+	ToolParamTime time.Duration
+}
+
+// Run runs the loop. On error the result holds what was done until then.
+func (l *Loop) Run(ctx context.Context) (LoopResult, error) {
+	var res LoopResult
+	specs := make([]ToolSpec, len(l.Tools))
+	byName := make(map[string]Tool, len(l.Tools))
+	for i, t := range l.Tools {
+		specs[i] = t.Spec()
+		byName[specs[i].Name] = t
+	}
+	timeout := l.ToolTimeout
+	if timeout <= 0 {
+		timeout = defaultToolTimeout
+	}
+	msgs := append([]ModelMessage(nil), l.Messages...)
+	var text strings.Builder
+	for round := 0; ; round++ {
+		req := ModelRequest{
+			Model: l.Model, Agent: l.Agent.Name, System: l.Config.SystemPrompt, Messages: msgs,
+			Temperature: l.Config.Temperature, TopP: l.Config.TopP, MaxTokens: l.Config.MaxTokens,
+		}
+		// After the last allowed round of tools, the model must answer.
+		if len(specs) > 0 && round < l.Config.MaxToolIterations {
+			req.Tools = specs
+		}
+		res.Iterations++
+		turnStart := time.Now()
+		var firstCall time.Time
+		sep := text.Len() > 0 // text of an earlier turn: keep turns apart
+		resp, err := l.Provider.Stream(ctx, req, func(d Delta) error {
+			if d.ToolCall != nil && firstCall.IsZero() {
+				firstCall = time.Now()
+			}
+			if d.Text == "" {
+				return nil
+			}
+			if sep {
+				sep = false
+				if err := l.emit(&text, "\n\n"); err != nil {
+					return err
+				}
+			}
+			return l.emit(&text, d.Text)
+		})
+		res.Usage = res.Usage.Add(resp.Usage)
+		res.Text, res.Finish = text.String(), resp.FinishReason
+		if err != nil {
+			return res, err
+		}
+		if len(resp.ToolCalls) == 0 || req.Tools == nil {
+			return res, nil
+		}
+		turnEnd := time.Now()
+		if firstCall.IsZero() {
+			firstCall = turnEnd
+		}
+		res.ToolCallTime += firstCall.Sub(turnStart)
+		res.ToolParamTime += turnEnd.Sub(firstCall)
+
+		msgs = append(msgs, ModelMessage{Role: RoleAssistant, Content: resp.Text, ToolCalls: resp.ToolCalls})
+		for _, call := range resp.ToolCalls {
+			if l.Call != nil {
+				if err := l.Call(res.Iterations, call); err != nil {
+					return res, err
+				}
+			}
+			rec := ToolRecord{Call: call}
+			start := time.Now()
+			t, ok := byName[call.Name]
+			if !ok {
+				rec.Error = "there is no tool named " + call.Name
+			} else {
+				in := l.Input
+				in.Agent, in.Arguments, in.Conversation = l.Agent, json.RawMessage(call.Arguments), msgs
+				if strings.TrimSpace(call.Arguments) == "" {
+					in.Arguments = json.RawMessage("{}")
+				}
+				out, err := callTool(ctx, t, in, timeout)
+				if ctx.Err() != nil {
+					return res, ctx.Err()
+				}
+				rec.Output = out
+				if err != nil {
+					rec.Error = err.Error()
+				}
+			}
+			rec.Duration = time.Since(start)
+			res.ToolCalls = append(res.ToolCalls, rec)
+			if l.Result != nil {
+				if err := l.Result(res.Iterations, rec); err != nil {
+					return res, err
+				}
+			}
+			content, isErr := rec.Output.Content, rec.Error != ""
+			if isErr {
+				content = "Error: " + rec.Error
+			}
+			msgs = append(msgs, ModelMessage{Role: RoleTool, ToolCallID: call.ID, ToolName: call.Name, Content: content, IsError: isErr})
+		}
+	}
+}
+
+func (l *Loop) emit(text *strings.Builder, s string) error {
+	text.WriteString(s)
+	if l.Text != nil {
+		return l.Text(s)
+	}
+	return nil
+}

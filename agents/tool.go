@@ -1,0 +1,131 @@
+package agents
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// Tool is something an agent can call: a built-in tool, a user's HTTP
+// tool, or a tool of an MCP server.
+type Tool interface {
+	// Spec describes the tool to the model.
+	Spec() ToolSpec
+	// Call runs the tool. A returned error is shown to the model as the
+	// tool's failure; it never fails the run.
+	Call(ctx context.Context, in ToolInput) (ToolOutput, error)
+}
+
+// ToolInput is what a tool call gets.
+type ToolInput struct {
+	Agent Agent
+	// Arguments is the JSON object the model wrote.
+	Arguments json.RawMessage
+	// Conversation is the conversation so far and Query the message being
+	// answered, so tools can fill parameters from them (seed 000 §1).
+	Conversation []ModelMessage
+	Query        string
+	WorkspaceID  workspaces.WorkspaceID
+	ChatID       workspaces.ChatID
+	RunID        RunID
+}
+
+// ToolOutput is a tool's result.
+type ToolOutput struct {
+	// Content is what the model reads.
+	Content string
+	// FileIDs are files the tool made (seed 000 §6.3).
+	FileIDs []string
+}
+
+// ToolSource lists the tools available to an agent, before its
+// configuration's enable rule is applied.
+type ToolSource interface {
+	Tools(ctx context.Context, a Agent) ([]Tool, error)
+}
+
+// StaticTools is a ToolSource offering the same tools to every agent.
+type StaticTools []Tool
+
+// Tools returns the tools.
+func (s StaticTools) Tools(context.Context, Agent) ([]Tool, error) { return s, nil }
+
+// ToolSources offers the tools of several sources; a name seen twice keeps
+// its first tool.
+type ToolSources []ToolSource
+
+// Tools returns the tools of every source.
+func (s ToolSources) Tools(ctx context.Context, a Agent) ([]Tool, error) {
+	var out []Tool
+	seen := map[string]bool{}
+	for _, src := range s {
+		tools, err := src.Tools(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tools {
+			if n := t.Spec().Name; !seen[n] {
+				seen[n] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Limits of one tool call.
+const (
+	defaultToolTimeout = 60 * time.Second
+	maxToolResult      = 64 << 10
+)
+
+// callTool runs t with a deadline, turning a panic into an error and
+// cutting a result too big for the model. A tool that ignores its context
+// is abandoned at the deadline: the run goes on without it.
+func callTool(ctx context.Context, t Tool, in ToolInput, timeout time.Duration) (ToolOutput, error) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(in.Arguments, &obj) != nil || obj == nil {
+		return ToolOutput{}, errors.New("the arguments must be a JSON object")
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		out ToolOutput
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- result{err: fmt.Errorf("the tool crashed: %v", v)}
+			}
+		}()
+		out, err := t.Call(tctx, in)
+		done <- result{out, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-tctx.Done():
+		r.err = tctx.Err()
+	}
+	if ctx.Err() != nil {
+		return ToolOutput{}, context.Cause(ctx)
+	}
+	if errors.Is(r.err, context.DeadlineExceeded) {
+		return ToolOutput{}, fmt.Errorf("the tool took longer than %v", timeout)
+	}
+	if len(r.out.Content) > maxToolResult {
+		cut := maxToolResult
+		for cut > 0 && !utf8.RuneStart(r.out.Content[cut]) {
+			cut--
+		}
+		r.out.Content = r.out.Content[:cut] + "\n[result cut: it was longer than 64 KiB]"
+	}
+	return r.out, r.err
+}
