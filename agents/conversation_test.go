@@ -11,6 +11,7 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/persistence/bus"
+	"github.com/atrium-hq/atrium/persistence/sqldb"
 	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -49,6 +50,8 @@ func (m models) Provider(name string) (agents.Provider, string, bool) {
 }
 
 type liveEnv struct {
+	db     *sqldb.DB
+	agent  agents.Agent
 	ws     *workspaces.Service
 	ag     *agents.Service
 	conv   *agents.Conversations
@@ -62,6 +65,13 @@ type liveEnv struct {
 // newLiveEnv wires a database, NATS, a runner with m, and a chat whose
 // workspace has one agent on model; events receives the chat's events.
 func newLiveEnv(t *testing.T, m models, model string) *liveEnv {
+	t.Helper()
+	return newLiveEnvWith(t, agents.RunnerConfig{Models: m}, model, "")
+}
+
+// newLiveEnvWith is newLiveEnv with a runner configured by rc and an agent
+// configured by config (JSON; empty means {}).
+func newLiveEnvWith(t *testing.T, rc agents.RunnerConfig, model, config string) *liveEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	db := sqldbtest.Open(t)
@@ -77,10 +87,10 @@ func newLiveEnv(t *testing.T, m models, model string) *liveEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &liveEnv{ws: workspaces.New(db, workspaces.Config{}), log: log, events: make(chan agents.Envelope, 1000)}
+	e := &liveEnv{db: db, ws: workspaces.New(db, workspaces.Config{}), log: log, events: make(chan agents.Envelope, 1000)}
 	e.ag = agents.New(db, e.ws)
 	e.conv = agents.NewConversations(db, e.ws, agents.NewEvents(log), queue, b.Conn, agents.ConversationsConfig{MaxContentBytes: 1000})
-	runner := agents.NewRunner(e.conv, queue, agents.RunnerConfig{Models: m})
+	runner := agents.NewRunner(e.conv, queue, rc)
 	done := make(chan struct{})
 	go func() { runner.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; b.Close() })
@@ -93,15 +103,24 @@ func newLiveEnv(t *testing.T, m models, model string) *liveEnv {
 	}
 	e.wsID, e.chat = w.ID, c.ID
 	if model != "" {
-		a, err := e.ag.Create(ctx, e.owner.ID, agents.NewAgent{Name: "Helper", ModelID: model})
+		a, err := e.ag.Create(ctx, e.owner.ID, agents.NewAgent{Name: "Helper", ModelID: model, Config: config})
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.agent = a
 		if err := e.ag.Attach(ctx, e.owner.ID, w.ID, a.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sub, err := log.Subscribe(bus.ChatSubject(string(w.ID), string(c.ID)), func(en bus.Entry) {
+	e.watch(t)
+	b.Conn.Flush()
+	return e
+}
+
+// watch sends the events of e.chat to e.events.
+func (e *liveEnv) watch(t *testing.T) {
+	t.Helper()
+	sub, err := e.log.Subscribe(bus.ChatSubject(string(e.wsID), string(e.chat)), func(en bus.Entry) {
 		var env agents.Envelope
 		if err := json.Unmarshal(en.Data, &env); err != nil {
 			t.Errorf("event %d is not JSON: %v: %s", en.Seq, err, en.Data)
@@ -112,8 +131,17 @@ func newLiveEnv(t *testing.T, m models, model string) *liveEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sub.Unsubscribe() })
-	b.Conn.Flush()
-	return e
+}
+
+// newChat makes e.chat a new chat of the workspace, watched.
+func (e *liveEnv) newChat(t *testing.T) {
+	t.Helper()
+	c, _, err := e.ws.CreateChat(context.Background(), e.owner.ID, e.wsID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.chat = c.ID
+	e.watch(t)
 }
 
 // until collects events up to and including the first of type typ.

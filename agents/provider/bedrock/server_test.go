@@ -36,7 +36,7 @@ type seenRequest struct {
 }
 
 // newFake starts a fake whose answer to every request is answer.
-func newFake(t *testing.T, answer http.HandlerFunc) *fakeBedrock {
+func newFake(t testing.TB, answer http.HandlerFunc) *fakeBedrock {
 	t.Helper()
 	f := &fakeBedrock{reqs: make(chan seenRequest, 16)}
 	mux := http.NewServeMux()
