@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
@@ -36,13 +37,81 @@ func (s *server) authenticated(next http.Handler, fail func(http.ResponseWriter,
 			fail(w, r, workspaces.E(workspaces.KindUnauthenticated, "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"))
 			return
 		}
-		user, _, err := s.Tokens.Verify(strings.TrimSpace(token))
+		user, err := s.bearerUser(r, strings.TrimSpace(token))
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(workspaces.WithUser(r.Context(), user)))
 	})
+}
+
+// bearerUser returns the user a bearer credential speaks for: a JWT, or a
+// user API key (seed 000 §5.5.1). An agent API key is refused here: it
+// reaches its agent only.
+func (s *server) bearerUser(r *http.Request, token string) (workspaces.UserID, error) {
+	if workspaces.IsKey(token, workspaces.UserKey) {
+		k, err := s.Workspaces.ResolveKey(r.Context(), token)
+		if err != nil {
+			return "", err
+		}
+		return k.UserID, nil
+	}
+	if workspaces.IsKey(token, workspaces.AgentKey) {
+		return "", workspaces.E(workspaces.KindUnauthenticated, "An agent API key only reaches its agent; use 'Authorization: ApiKey <key>' on the agent's endpoints")
+	}
+	user, _, err := s.Tokens.Verify(token)
+	return user, err
+}
+
+// agentKey returns the agent API key a request carries: "Authorization:
+// ApiKey <key>" or "X-API-Key: <key>" (seed 000 §5.5.2), or seed 003's bare
+// "Authorization: <key>" (no scheme). "" when it carries none.
+func agentKey(r *http.Request) string {
+	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
+		return k
+	}
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	scheme, rest, ok := strings.Cut(h, " ")
+	switch {
+	case ok && strings.EqualFold(scheme, "ApiKey"):
+		return strings.TrimSpace(rest)
+	case ok && strings.EqualFold(scheme, "Bearer") && workspaces.IsKey(strings.TrimSpace(rest), workspaces.AgentKey):
+		return strings.TrimSpace(rest)
+	case !ok && workspaces.IsKey(h, workspaces.AgentKey):
+		return h
+	}
+	return ""
+}
+
+// agentAccess returns agent id for a request that may use it: one with an
+// API key of that agent (which must be published), or one whose bearer
+// credential is the agent's owner's. Seed 000's agent endpoints take
+// either.
+func (s *server) agentAccess(r *http.Request, id agents.ID) (agents.Agent, error) {
+	if key := agentKey(r); key != "" {
+		a, _, err := s.Agents.ResolveKey(r.Context(), key)
+		if err != nil {
+			return agents.Agent{}, err
+		}
+		if a.ID != id {
+			return agents.Agent{}, workspaces.E(workspaces.KindForbidden, "This API key belongs to another agent")
+		}
+		return a, nil
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return agents.Agent{}, workspaces.E(workspaces.KindUnauthenticated, "Missing credentials: send 'Authorization: ApiKey <agent API key>' or the owner's 'Authorization: Bearer <token>'")
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return agents.Agent{}, workspaces.E(workspaces.KindUnauthenticated, "Bad Authorization header. Expected 'ApiKey <key>' or 'Bearer <token>'")
+	}
+	user, err := s.bearerUser(r, strings.TrimSpace(token))
+	if err != nil {
+		return agents.Agent{}, err
+	}
+	return s.Agents.Owned(r.Context(), user, id)
 }
 
 // userOf returns the user requireUser put in r's context.

@@ -40,9 +40,40 @@ func (s *server) routes(mux *http.ServeMux) {
 	// Atrium's addition: a chat's stored history (the live events are the hub's).
 	mux.Handle("GET /chat/{chat_id}/messages", auth(s.handleChatMessages()))
 
-	// Seed 000: agents.
-	mux.Handle("POST /api/agents/{$}", s.requireAPIUser(s.handleCreateAgent()))
-	mux.Handle("GET /api/agents/{$}", s.requireAPIUser(s.handleListAgents()))
+	// Seed 002: agent packages.
+	mux.Handle("GET /agent/download", auth(s.handleDownloadPackage()))
+
+	// Seed 000: agents (user API key or JWT as "Authorization: Bearer").
+	api := s.requireAPIUser
+	mux.Handle("POST /api/agents/{$}", api(s.handleCreateAgent()))
+	mux.Handle("GET /api/agents/{$}", api(s.handleListAgents()))
+	mux.Handle("GET /api/agents/{id}/{$}", api(s.handleGetAgent()))
+	mux.Handle("PATCH /api/agents/{id}/{$}", api(s.handleUpdateAgent()))
+	mux.Handle("DELETE /api/agents/{id}/{$}", api(s.handleDeleteAgent()))
+	mux.Handle("POST /api/agents/{id}/publish/{$}", api(s.handlePublishAgent(true)))
+	mux.Handle("POST /api/agents/{id}/unpublish/{$}", api(s.handlePublishAgent(false)))
+	// Status and history take the agent's API key or its owner's token.
+	mux.Handle("GET /api/agents/{id}/status/{$}", s.handleAgentStatus())
+	mux.Handle("GET /api/agents/{id}/history/{$}", s.handleAgentHistory())
+	// Keys: the user's and each published agent's.
+	mux.Handle("POST /api/keys/{$}", api(s.handleCreateUserKey()))
+	mux.Handle("GET /api/keys/{$}", api(s.handleListUserKeys()))
+	mux.Handle("DELETE /api/keys/{id}/{$}", api(s.handleDeleteUserKey()))
+	mux.Handle("POST /api/agents/{id}/api-keys/{$}", api(s.handleCreateAgentKey()))
+	mux.Handle("GET /api/agents/{id}/api-keys/{$}", api(s.handleListAgentKeys()))
+	mux.Handle("DELETE /api/agents/{id}/api-keys/{key_id}/{$}", api(s.handleDeleteAgentKey()))
+	// Atrium's addition: publish an agent package for /agent/download.
+	mux.Handle("POST /api/agents/{id}/packages/{$}", api(s.handlePublishPackage()))
+
+	// Seed 003: the agent API (credentials in the body).
+	mux.Handle("POST /create_agent", s.handleSeed003CreateAgent())
+	mux.Handle("DELETE /delete_agent", s.handleSeed003DeleteAgent())
+	mux.Handle("POST /get_agent_details", s.handleSeed003AgentDetails())
+	mux.Handle("PUT /update_agent", s.handleSeed003UpdateAgent())
+
+	// The model catalogue (OpenAI's shape).
+	mux.Handle("GET /v1/models", s.handleListModels())
+	mux.Handle("GET /v1/models/{model}", s.handleGetModel())
 
 	mux.Handle("/", handleNoRoute(mux))
 }

@@ -37,7 +37,7 @@ func TestCreateAndListAgents(t *testing.T) {
 		{`{"model_id":"echo"}`, "name"},
 		{`{"name":"x"}`, "model_id"},
 		{`{"name":"x","model_id":"gpt-nope"}`, "Unknown model_id"},
-		{`{"name":"x","model_id":1}`, "Unknown model_id '1'"},
+		{`{"name":"x","model_id":999}`, "Unknown model_id '999'"},
 		{`{"name":"x","model_id":"echo","configuration":[1]}`, "configuration"},
 		{`{"name":7,"model_id":"echo"}`, "name"},
 		{`[]`, "JSON"},

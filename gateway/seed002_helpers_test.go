@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/provider/echo"
 	"github.com/atrium-hq/atrium/gateway"
 	"github.com/atrium-hq/atrium/persistence/bus"
 	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
@@ -31,16 +32,23 @@ type env struct {
 	tokens *workspaces.Tokens
 }
 
-// echoOnly is a model table with one model, "echo" (never run here).
-type echoOnly struct{}
-
-func (echoOnly) Provider(name string) (agents.Provider, string, bool) { return nil, name, name == "echo" }
+// testCatalogue is the built-in catalogue with only the echo model served.
+func testCatalogue(t *testing.T) *agents.Catalogue {
+	t.Helper()
+	c, err := agents.NewCatalogue(agents.BuiltinModels(), map[string]agents.Provider{"echo": echo.New(echo.Config{Rate: -1})}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := sqldbtest.Open(t)
 	ws := workspaces.New(db, workspaces.Config{})
 	ag := agents.New(db, ws)
+	catalogue := testCatalogue(t)
+	ag.Check(catalogue, nil)
 	tokens := workspaces.NewTokens(testSecret, time.Hour, nil)
 	nats, err := bus.Start(context.Background(), bus.Config{DataDir: t.TempDir()})
 	if err != nil {
@@ -63,7 +71,7 @@ func newEnv(t *testing.T) *env {
 		Tokens:        tokens,
 		Checks:        map[string]func(context.Context) error{"database": db.Ping},
 		Conversations: conv,
-		Models:        echoOnly{},
+		Catalogue:     catalogue,
 	}, gateway.Config{})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -17,8 +17,8 @@ type Deps struct {
 	Tokens     *workspaces.Tokens
 	// Conversations serves chat history; nil answers 503 there.
 	Conversations *agents.Conversations
-	// Models says which model names exist; nil accepts any.
-	Models agents.Models
+	// Catalogue lists the models (GET /v1/models); nil lists none.
+	Catalogue *agents.Catalogue
 	// Checks are the readiness checks of /readyz, by name ("database", ...).
 	Checks map[string]func(context.Context) error
 }

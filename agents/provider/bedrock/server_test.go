@@ -45,8 +45,11 @@ func newFake(t testing.TB, answer http.HandlerFunc) *fakeBedrock {
 		if err != nil {
 			t.Errorf("read request body: %v", err)
 		}
+		// Numbers stay as written: a schema may hold ones no float64 can.
 		var body map[string]any
-		if err := json.Unmarshal(raw, &body); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&body); err != nil {
 			t.Errorf("request body is not JSON: %v: %s", err, raw)
 		}
 		select {
@@ -100,8 +103,10 @@ type frame struct {
 	payload     string
 }
 
-func event(typ, payload string) frame     { return frame{"event", typ, payload} }
-func exception(typ, message string) frame { return frame{"exception", typ, jsonText(map[string]any{"message": message})} }
+func event(typ, payload string) frame { return frame{"event", typ, payload} }
+func exception(typ, message string) frame {
+	return frame{"exception", typ, jsonText(map[string]any{"message": message})}
+}
 
 func messageStart() frame { return event("messageStart", `{"role":"assistant"}`) }
 

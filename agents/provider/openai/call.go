@@ -3,6 +3,7 @@ package openai
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -103,10 +104,10 @@ func (c *call) stream(params openai.ChatCompletionNewParams, emit func(agents.De
 		if err := c.interrupted(); err != nil {
 			return agents.ModelResponse{}, err
 		}
-		return agents.ModelResponse{}, fmt.Errorf("openai: %w", &agents.ModelError{
+		return agents.ModelResponse{}, &agents.ModelError{
 			Provider: c.p.cfg.Name,
 			Message:  "the stream ended before the model finished",
-		})
+		}
 	}
 	return a.response(), nil
 }
@@ -156,6 +157,7 @@ func (c *call) fail(err error) error {
 	}
 	me := &agents.ModelError{Provider: c.p.cfg.Name, Err: err}
 	var se *ssestream.StreamError
+	var syntax *json.SyntaxError
 	switch {
 	case c.failure != nil:
 		c.failure.fill(me)
@@ -164,11 +166,12 @@ func (c *call) fail(err error) error {
 		if me.Message == "" {
 			me.Message = "the model sent an error"
 		}
+	case errors.As(err, &syntax):
+		me.Message = "the model sent a malformed chunk: " + err.Error()
 	case c.started:
-		// The connection broke (or the server sent garbage) mid-stream.
 		me.Message = "the stream broke before the model finished: " + err.Error()
 	}
-	return fmt.Errorf("openai: %w", me)
+	return me
 }
 
 // interrupted returns, when the call's context is done, the error that
@@ -184,12 +187,12 @@ func (c *call) interrupted() error {
 	cause := context.Cause(c.ctx)
 	var te *timeoutError
 	if errors.As(cause, &te) {
-		return fmt.Errorf("openai: %w", &agents.ModelError{
+		return &agents.ModelError{
 			Provider: c.p.cfg.Name,
 			Code:     "timeout",
 			Message:  te.msg,
 			Err:      te,
-		})
+		}
 	}
 	return cause
 }

@@ -622,8 +622,12 @@ func TestIdleTimeout(t *testing.T) {
 			u = serve(t, hold(&u, left, tc.events...))
 			p := u.provider(openai.Config{IdleTimeout: 200 * time.Millisecond})
 
+			// A deadline of its own, so a provider that never times out
+			// fails the test instead of hanging it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
 			start := time.Now()
-			_, err := p.Stream(context.Background(), agents.ModelRequest{Model: "gpt-test"}, func(agents.Delta) error { return nil })
+			_, err := p.Stream(ctx, agents.ModelRequest{Model: "gpt-test"}, func(agents.Delta) error { return nil })
 			me := modelError(t, err)
 			var timeout interface{ Timeout() bool }
 			if me.Code != "timeout" || !errors.As(err, &timeout) || !timeout.Timeout() {
@@ -657,7 +661,9 @@ func TestCallTimeout(t *testing.T) {
 	})
 	p := u.provider(openai.Config{Timeout: 300 * time.Millisecond, IdleTimeout: 5 * time.Second})
 
-	_, err := p.Stream(context.Background(), agents.ModelRequest{Model: "gpt-test"}, func(agents.Delta) error { return nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := p.Stream(ctx, agents.ModelRequest{Model: "gpt-test"}, func(agents.Delta) error { return nil })
 	me := modelError(t, err)
 	if me.Code != "timeout" || !strings.Contains(me.Message, "did not finish within 300ms") {
 		t.Errorf("ModelError = %+v, want the call's timeout", me)
