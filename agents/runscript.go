@@ -16,7 +16,9 @@ func (e *scriptError) Unwrap() error { return e.err }
 // conversation) of the script runs the agent loop — tools included — on
 // that model. The queries' text is not streamed: a script may ask several
 // models and keep only one answer, so watchers get the answer the script
-// settles on, as one delta; tool calls stream as they happen.
+// settles on, as one delta; tool calls stream as they happen. A script
+// that never calls query only prepares the conversation (add, attach):
+// the agent's own model then answers it, streaming as usual.
 func (r *Runner) runScript(ctx context.Context, loop *Loop, msgs []ModelMessage, o *outcome, pub *runPublisher) error {
 	if r.cfg.Scripts == nil {
 		return &scriptError{fmt.Errorf("scripts are not enabled on this server")}
@@ -58,6 +60,21 @@ func (r *Runner) runScript(ctx context.Context, loop *Loop, msgs []ModelMessage,
 			return ctx.Err()
 		}
 		return &scriptError{err}
+	}
+	if res.Queries == 0 {
+		provider, upstream, ok := r.cfg.Models.Provider(loop.Agent.ModelID)
+		if !ok {
+			return fmt.Errorf("model %q is not available on this server", loop.Agent.ModelID)
+		}
+		l := base
+		l.Provider, l.Model, l.Text = provider, upstream, pub.text
+		for _, m := range res.Conversation {
+			l.Messages = append(l.Messages, ModelMessage{Role: m.Role, Content: m.Content})
+		}
+		lr, err := l.Run(ctx)
+		o.loop, o.text = lr, lr.Text
+		o.credits += r.credits(loop.Agent.ModelID, loop.Config.Plan, lr)
+		return err
 	}
 	o.text = res.Answer
 	return pub.text(res.Answer)

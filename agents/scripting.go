@@ -25,6 +25,8 @@ type ScriptQuery func(ctx context.Context, model string, conversation []ScriptMe
 type ScriptResult struct {
 	// Answer is the last answer a query returned ("" when none ran).
 	Answer string
+	// Conversation is the script's conversation when it ended.
+	Conversation []ScriptMessage
 	// Output is what the script printed.
 	Output string
 	// Queries counts the query calls.

@@ -38,6 +38,14 @@ type config struct {
 	echoRate    float64 // echo tokens per second
 	node        string  // this node's name in the presence table
 	debugAddr   string  // where /debug/pprof/ is served; empty: nowhere
+
+	openaiBaseURL string        // the "openai" upstream's base URL
+	openaiAPIKey  string        // and its key
+	bedrockRegion string        // the "bedrock" upstream's region; empty: off
+	modelsFile    string        // the model catalogue file; empty: built-in only
+	defaultModel  string        // the model of agents made without one
+	toolTimeout   time.Duration // bound of one tool call
+	cacheTTL      time.Duration // how long the response cache keeps an answer
 }
 
 // setting is one environment variable atrium reads.
@@ -68,6 +76,13 @@ var settings = []setting{
 	{"ATRIUM_ECHO_RATE", "20", "tokens per second the echo model streams (0 or less: no delay)"},
 	{"ATRIUM_NODE_ID", "", "this node's name among the nodes sharing NATS ([A-Za-z0-9_-]); empty: random"},
 	{"ATRIUM_DEBUG_ADDR", "", "host:port serving Go's /debug/pprof/ profiles (keep it private); empty: off"},
+	{"OPENAI_BASE_URL", "", "OpenAI-compatible API (…/v1) serving the catalogue's \"openai\" models: OpenAI, Ollama, vLLM, LM Studio"},
+	{"OPENAI_API_KEY", "", "API key of OPENAI_BASE_URL (setting only the key means api.openai.com)"},
+	{"ATRIUM_BEDROCK_REGION", "", "AWS region of the catalogue's \"bedrock\" models (credentials: the standard AWS chain); empty: AWS_REGION, else off"},
+	{"ATRIUM_MODELS", "", "JSON file adding models and upstreams to the catalogue (see docs/agents.md)"},
+	{"ATRIUM_DEFAULT_MODEL", "", "model of agents created without one (seed 003's create_agent); empty: the first available"},
+	{"ATRIUM_TOOL_TIMEOUT", "60s", "longest one tool call may take"},
+	{"ATRIUM_RESPONSE_CACHE_TTL", "1h", "how long a cached answer to a new conversation's question is reused"},
 }
 
 // ignoredEnv are ATRIUM_* variables that belong to the tests, not the server.
@@ -155,7 +170,8 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 	for _, d := range []struct {
 		env string
 		dst *time.Duration
-	}{{"ATRIUM_JWT_TTL", &c.jwtTTL}, {"ATRIUM_CONNECTION_STRING_TTL", &c.connTTL}, {"ATRIUM_MESSAGE_STRING_TTL", &c.msgTTL}} {
+	}{{"ATRIUM_JWT_TTL", &c.jwtTTL}, {"ATRIUM_CONNECTION_STRING_TTL", &c.connTTL}, {"ATRIUM_MESSAGE_STRING_TTL", &c.msgTTL},
+		{"ATRIUM_TOOL_TIMEOUT", &c.toolTimeout}, {"ATRIUM_RESPONSE_CACHE_TTL", &c.cacheTTL}} {
 		v, err := time.ParseDuration(env[d.env])
 		if err != nil || v <= 0 {
 			return config{}, fmt.Errorf("%s: %q is not a positive duration like 10m or 24h", d.env, env[d.env])
@@ -189,6 +205,15 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 	if c.echoRate <= 0 {
 		c.echoRate = -1 // as fast as possible
 	}
+	c.openaiBaseURL, c.openaiAPIKey = env["OPENAI_BASE_URL"], env["OPENAI_API_KEY"]
+	if c.openaiBaseURL != "" && !strings.HasPrefix(c.openaiBaseURL, "http://") && !strings.HasPrefix(c.openaiBaseURL, "https://") {
+		return config{}, fmt.Errorf("OPENAI_BASE_URL: %q is not an http(s) URL like http://127.0.0.1:11434/v1", c.openaiBaseURL)
+	}
+	c.bedrockRegion = env["ATRIUM_BEDROCK_REGION"]
+	if c.bedrockRegion == "" {
+		c.bedrockRegion = env["AWS_REGION"]
+	}
+	c.modelsFile, c.defaultModel = env["ATRIUM_MODELS"], env["ATRIUM_DEFAULT_MODEL"]
 	c.node = env["ATRIUM_NODE_ID"]
 	c.debugAddr = env["ATRIUM_DEBUG_ADDR"]
 	for _, r := range c.node {

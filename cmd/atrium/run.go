@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
-	"github.com/atrium-hq/atrium/agents/provider/echo"
 	"github.com/atrium-hq/atrium/gateway"
 	"github.com/atrium-hq/atrium/hub"
 	"github.com/atrium-hq/atrium/persistence/bus"
@@ -147,9 +146,17 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	}
 
 	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL})
+	catalogue, err := buildCatalogue(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	scripts := scriptRunner{}
+	// The built-in tools come with their own issue; until then agents call
+	// none.
+	var tools agents.ToolSource
 	ag := agents.New(db, ws)
+	ag.Check(catalogue, scripts)
 	conv := agents.NewConversations(db, ws, agents.NewEvents(chatLog), queue, nats.Conn, agents.ConversationsConfig{})
-	models := modelTable{echo.Name: echo.New(echo.Config{Tokens: cfg.echoTokens, Rate: cfg.echoRate})}
 	tokens := workspaces.NewTokens(secret, cfg.jwtTTL, nil)
 	checks := map[string]func(context.Context) error{
 		"database": db.Ping,
@@ -161,7 +168,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if cfg.roles.gateway {
 		root.Handle("/", gateway.NewServer(gateway.Deps{
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
-			Conversations: conv, Models: models,
+			Conversations: conv, Catalogue: catalogue,
 		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))
@@ -178,7 +185,10 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRunner()
 	if cfg.roles.runner {
-		r := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: models, Concurrency: cfg.runners, Logger: logger})
+		r := agents.NewRunner(conv, queue, agents.RunnerConfig{
+			Models: catalogue, Scripts: scripts, Hot: store, Tools: tools,
+			ToolTimeout: cfg.toolTimeout, CacheTTL: cfg.cacheTTL, Concurrency: cfg.runners, Logger: logger,
+		})
 		go func() {
 			defer close(runnerDone)
 			if err := r.Run(runCtx); err != nil {
@@ -298,15 +308,6 @@ func jwtSecret(cfg config) ([]byte, error) {
 		return nil, fmt.Errorf("ATRIUM_JWT_SECRET: create %s: %w", path, err)
 	}
 	return []byte(s), nil
-}
-
-// modelTable is the models this node serves, by name.
-type modelTable map[string]agents.Provider
-
-// Provider returns the provider serving model.
-func (m modelTable) Provider(model string) (agents.Provider, string, bool) {
-	p, ok := m[model]
-	return p, model, ok
 }
 
 // serveDebug serves Go's profiles on their own listener, so they are never
