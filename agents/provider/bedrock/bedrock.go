@@ -92,6 +92,7 @@ func NewFromConfig(awsCfg aws.Config, cfg Config) *Provider {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
+		o.HTTPClient = readOnlyBodies{next: o.HTTPClient}
 	})
 	return p
 }

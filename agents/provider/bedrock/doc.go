@@ -14,6 +14,9 @@
 //     says "none"), earlier tool calls and results are therefore sent as text.
 //   - A tool call's input must be a JSON object; arguments the model wrote
 //     that are not one are sent back as {}.
+//   - Tool choice "required" is sent as Converse's "any". "auto" is sent as
+//     nothing: it is the default, and models without tool-choice support
+//     reject the field.
 //
 // Errors: a refusal before the stream starts is a *agents.ModelError with
 // the HTTP status and the AWS error code. An exception that arrives inside

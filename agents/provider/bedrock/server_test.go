@@ -67,7 +67,14 @@ func newFake(t testing.TB, answer http.HandlerFunc) *fakeBedrock {
 // provider returns a Provider talking to f with static credentials, two
 // attempts per call and no backoff, so retried errors stay fast.
 func (f *fakeBedrock) provider(cfg bedrock.Config) *bedrock.Provider {
-	awsCfg := aws.Config{
+	cfg.Endpoint = f.srv.URL
+	return bedrock.NewFromConfig(testAWSConfig(), cfg)
+}
+
+// testAWSConfig has static credentials, a region, and two attempts per
+// call without backoff.
+func testAWSConfig() aws.Config {
+	return aws.Config{
 		Region:      "us-west-2",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		Retryer: func() aws.Retryer {
@@ -77,8 +84,6 @@ func (f *fakeBedrock) provider(cfg bedrock.Config) *bedrock.Provider {
 			})
 		},
 	}
-	cfg.Endpoint = f.srv.URL
-	return bedrock.NewFromConfig(awsCfg, cfg)
 }
 
 // request returns the next request the fake saw.
