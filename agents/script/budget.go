@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -41,7 +40,7 @@ const (
 	// call goes through, so runaway recursion fails with a message rather
 	// than growing the Go stack.
 	maxCallDepth = 2000
-	// maxReprDepth bounds how deeply reprSize looks into nested lists.
+	// maxReprDepth bounds how deeply values may nest to be shown.
 	maxReprDepth = 1000
 )
 
@@ -50,7 +49,7 @@ const (
 func (r *run) charge(n int64) error {
 	r.alloc = addSat(r.alloc, n)
 	if r.alloc > r.limits.MaxAllocBytes {
-		return limitf("the script used more than the limit of %d bytes of memory", r.limits.MaxAllocBytes)
+		return limitf("the script used more than its %s of memory", byteSize(r.limits.MaxAllocBytes))
 	}
 	return nil
 }
@@ -159,14 +158,19 @@ func universeCost(name string, args starlark.Tuple, kwargs []starlark.Tuple, lef
 		if _, ok := args[0].(starlark.String); ok && name == "str" {
 			return 0, true, nil // str of a string is the string
 		}
-		return reprSize(args[0], left), true, nil
+		n, _, err := reprSizes(left, args[0])
+		return n, true, err
 	case "print", "fail":
-		var n int64
-		for _, a := range args {
-			n = addSat(n, reprSize(a, left))
+		n, _, err := reprSizes(left, args...)
+		if err != nil {
+			return 0, true, err
 		}
-		for _, kv := range kwargs {
-			n = addSat(n, mulSat(reprSize(kv[1], left), int64(len(args))))
+		for _, kv := range kwargs { // sep and end
+			sep, _, err := reprSizes(left, kv[1])
+			if err != nil {
+				return 0, true, err
+			}
+			n = addSat(n, mulSat(sep, int64(len(args))))
 		}
 		return n, true, nil
 	case "int":
@@ -253,12 +257,13 @@ func stringMethodCost(s, name string, args starlark.Tuple, kwargs []starlark.Tup
 		return addSat(int64(len(s)), mulSat(hits, int64(len(repl)))), true, nil
 	case "format":
 		// Each field is at most the largest argument, shown.
-		var biggest int64
-		for _, a := range args {
-			biggest = max(biggest, reprSize(a, left))
-		}
+		values := append([]starlark.Value(nil), args...)
 		for _, kv := range kwargs {
-			biggest = max(biggest, reprSize(kv[1], left))
+			values = append(values, kv[1])
+		}
+		_, biggest, err := reprSizes(left, values...)
+		if err != nil {
+			return 0, true, err
 		}
 		fields := int64(strings.Count(s, "{"))
 		return addSat(int64(len(s)), mulSat(fields, biggest)), true, nil
@@ -402,14 +407,13 @@ func (r *run) chargeBinary(op syntax.Token, x, y starlark.Value) error {
 			return nil
 		}
 		// Each conversion shows at most the largest argument.
-		var biggest int64
-		left := r.budgetLeft()
+		args := starlark.Tuple{y}
 		if t, ok := y.(starlark.Tuple); ok {
-			for _, e := range t {
-				biggest = max(biggest, reprSize(e, left))
-			}
-		} else {
-			biggest = reprSize(y, left)
+			args = t
+		}
+		_, biggest, err := reprSizes(r.budgetLeft(), args...)
+		if err != nil {
+			return err
 		}
 		return r.charge(addSat(int64(len(format)), mulSat(int64(strings.Count(format, "%")), biggest)))
 	case syntax.LTLT:
@@ -432,181 +436,4 @@ func (r *run) chargeInt(bits int64) error {
 		return limitf("an integer of more than %d bits is too large", maxIntBits)
 	}
 	return r.charge(bits / 8)
-}
-
-// unitSize is what one copy of a repeatable value costs.
-func unitSize(v starlark.Value) (int64, bool) {
-	switch v := v.(type) {
-	case starlark.String:
-		return int64(len(v)), true
-	case starlark.Bytes:
-		return int64(len(v)), true
-	case *starlark.List:
-		return mulSat(int64(v.Len()), wordSize), true
-	case starlark.Tuple:
-		return mulSat(int64(len(v)), wordSize), true
-	}
-	return 0, false
-}
-
-// repeatCount reads the integer operand of a repetition.
-func repeatCount(v starlark.Value) (int64, bool) {
-	i, ok := v.(starlark.Int)
-	if !ok {
-		return 0, false
-	}
-	n, ok := i.Int64()
-	if !ok {
-		if i.Sign() < 0 {
-			return 0, true
-		}
-		return math.MaxInt64, true
-	}
-	return max(n, 0), true
-}
-
-func intBits(i starlark.Int) int64 {
-	if n, ok := i.Int64(); ok {
-		if n < 0 {
-			return int64(bits.Len64(uint64(-(n + 1)) + 1))
-		}
-		return int64(bits.Len64(uint64(n)))
-	}
-	return int64(i.BigInt().BitLen())
-}
-
-// shallowSize is roughly what a value just made owns itself, not counting
-// elements it shares with other values.
-func shallowSize(v starlark.Value) int64 {
-	switch v := v.(type) {
-	case starlark.String:
-		return int64(len(v))
-	case starlark.Bytes:
-		return int64(len(v))
-	case starlark.Int:
-		return intBits(v) / 8
-	case *starlark.List:
-		return mulSat(int64(v.Len()), wordSize)
-	case starlark.Tuple:
-		return mulSat(int64(len(v)), wordSize)
-	case *starlark.Dict:
-		return mulSat(int64(v.Len()), 3*wordSize)
-	case *starlark.Set:
-		return mulSat(int64(v.Len()), 2*wordSize)
-	}
-	return 0
-}
-
-// reprSize estimates the length of str(v) or repr(v), giving up (with any
-// answer above limit) once it passes limit, so that measuring a list that
-// holds one big string a million times costs little. Values nested more
-// deeply than maxReprDepth count as too big.
-func reprSize(v starlark.Value, limit int64) int64 {
-	s := sizer{limit: limit}
-	s.walk(v, 0)
-	return s.n
-}
-
-type sizer struct {
-	n, limit int64
-	path     []starlark.Value // the lists and dicts being walked, to spot cycles
-}
-
-func (s *sizer) walk(v starlark.Value, depth int) {
-	if s.n > s.limit {
-		return
-	}
-	if depth > maxReprDepth {
-		s.n = addSat(s.limit, 1)
-		return
-	}
-	switch v := v.(type) {
-	case starlark.String:
-		s.n = addSat(s.n, int64(len(v))+2)
-	case starlark.Bytes:
-		s.n = addSat(s.n, 4*int64(len(v))+3)
-	case starlark.Int:
-		s.n = addSat(s.n, intBits(v)/3+2)
-	case starlark.Float:
-		s.n += 32
-	case starlark.NoneType, starlark.Bool:
-		s.n += 5
-	case *starlark.List:
-		if s.onPath(v) {
-			s.n += 5 // [...]
-			return
-		}
-		s.path = append(s.path, v)
-		s.n += 2
-		for i := 0; i < v.Len() && s.n <= s.limit; i++ {
-			s.walk(v.Index(i), depth+1)
-			s.n += 2
-		}
-		s.path = s.path[:len(s.path)-1]
-	case starlark.Tuple:
-		s.n += 2
-		for i := 0; i < len(v) && s.n <= s.limit; i++ {
-			s.walk(v[i], depth+1)
-			s.n += 2
-		}
-	case *starlark.Dict:
-		if s.onPath(v) {
-			s.n += 5 // {...}
-			return
-		}
-		s.path = append(s.path, v)
-		s.n += 2
-		s.walkIterable(v, depth, func(k starlark.Value) {
-			val, _, _ := v.Get(k)
-			s.walk(val, depth+1)
-		})
-		s.path = s.path[:len(s.path)-1]
-	case *starlark.Set:
-		s.n += 5
-		s.walkIterable(v, depth, nil)
-	default:
-		// Functions, built-ins, ranges, string.elems(): their text is
-		// short or no longer than a value already charged.
-		s.n = addSat(s.n, int64(len(v.String())))
-	}
-}
-
-// walkIterable walks each element of v, and with each calls also, if set.
-func (s *sizer) walkIterable(v starlark.Iterable, depth int, also func(starlark.Value)) {
-	iter := v.Iterate()
-	defer iter.Done()
-	var e starlark.Value
-	for s.n <= s.limit && iter.Next(&e) {
-		s.walk(e, depth+1)
-		if also != nil {
-			also(e)
-		}
-		s.n += 4
-	}
-}
-
-func (s *sizer) onPath(v starlark.Value) bool {
-	for _, p := range s.path {
-		if p == v {
-			return true
-		}
-	}
-	return false
-}
-
-func addSat(a, b int64) int64 {
-	if b > 0 && a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
-}
-
-func mulSat(a, b int64) int64 {
-	if a <= 0 || b <= 0 {
-		return 0
-	}
-	if a > math.MaxInt64/b {
-		return math.MaxInt64
-	}
-	return a * b
 }

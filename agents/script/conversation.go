@@ -61,7 +61,7 @@ func (r *run) messages(v starlark.Value) ([]Message, error) {
 		}
 		size += len(m.Content)
 		if size > r.limits.MaxContentBytes {
-			return nil, limitf("the conversation holds more than the limit of %d bytes of content", r.limits.MaxContentBytes)
+			return nil, limitf("the conversation holds more than the limit of %s of content", byteSize(int64(r.limits.MaxContentBytes)))
 		}
 		msgs[i] = m
 	}
@@ -123,7 +123,7 @@ func (r *run) room(conv *starlark.List, extra int, more bool) error {
 		return limitf("the conversation would have more than the limit of %d messages", r.limits.MaxMessages)
 	}
 	if contentSize(conv)+extra > r.limits.MaxContentBytes {
-		return limitf("the conversation would hold more than the limit of %d bytes of content", r.limits.MaxContentBytes)
+		return limitf("the conversation would hold more than the limit of %s of content", byteSize(int64(r.limits.MaxContentBytes)))
 	}
 	return nil
 }

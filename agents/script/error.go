@@ -3,6 +3,8 @@ package script
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -59,8 +61,8 @@ func limitf(format string, args ...any) error {
 func (e *limitError) Error() string        { return e.msg }
 func (e *limitError) Is(target error) bool { return target == ErrLimit }
 
-// compileError converts what parsing and resolving return.
-func compileError(err error) error {
+// compileError converts what parsing and resolving src return.
+func compileError(src string, err error) error {
 	var (
 		se syntax.Error
 		rl resolve.ErrorList
@@ -71,13 +73,48 @@ func compileError(err error) error {
 	case errors.As(err, &e):
 		return e
 	case errors.As(err, &se):
-		return posError(se.Pos, "%s", se.Msg)
+		e := posError(se.Pos, "%s", se.Msg)
+		if strings.HasPrefix(se.Msg, "got newline") && e.Col == 1 && e.Line > 1 {
+			// Starlark places a missing ':' or ')' at the start of the
+			// next line; the author looks for it at the end of this one.
+			e.Line--
+			lines := strings.Split(src, "\n")
+			if e.Line <= len(lines) {
+				e.Col = utf8.RuneCountInString(strings.TrimRight(lines[e.Line-1], " \t\r")) + 1
+			}
+		}
+		return e
 	case errors.As(err, &rl):
-		return posError(rl[0].Pos, "%s", rl[0].Msg)
+		return posError(rl[0].Pos, "%s", pythonic(rl[0].Msg))
 	case errors.As(err, &re):
-		return posError(re.Pos, "%s", re.Msg)
+		return posError(re.Pos, "%s", pythonic(re.Msg))
 	}
 	return &Error{Msg: err.Error(), Err: err}
+}
+
+// pythonic words Starlark's "undefined: x" as Python does, for script
+// authors who know Python.
+func pythonic(msg string) string {
+	rest, ok := strings.CutPrefix(msg, "undefined: ")
+	if !ok {
+		return msg
+	}
+	name, more, _ := strings.Cut(rest, " ")
+	if more != "" {
+		more = " " + more
+	}
+	return fmt.Sprintf("name %q is not defined%s", name, more)
+}
+
+// byteSize writes n bytes for a message: "64 MiB", "1000 bytes".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // evalError converts an error from running the script, placing it at the

@@ -90,7 +90,9 @@ func (s *fscanner) code(b *strings.Builder) error {
 func (s *fscanner) open() error {
 	s.nest++
 	if s.nest > maxNesting {
-		return s.errorf(s.i, "brackets and f-strings nest more than %d deep", maxNesting)
+		e := s.errorf(s.i, "brackets and f-strings nest more than %d deep", maxNesting)
+		e.Err = ErrLimit
+		return e
 	}
 	return nil
 }
@@ -369,7 +371,7 @@ func (s *fscanner) debugEnd() (int, bool) {
 }
 
 // errorf returns an *Error at byte offset pos of the source.
-func (s *fscanner) errorf(pos int, format string, args ...any) error {
+func (s *fscanner) errorf(pos int, format string, args ...any) *Error {
 	line, col := lineCol(s.src, pos)
 	return newError(line, col, format, args...)
 }

@@ -94,6 +94,9 @@ func instrument(f *syntax.File) error {
 }
 
 func stmts(list []syntax.Stmt) []syntax.Stmt {
+	if len(list) == 0 {
+		return list // keep nil nil: an IfStmt's Span reads a non-nil False as an else block
+	}
 	out := make([]syntax.Stmt, 0, len(list))
 	for _, s := range list {
 		out = append(out, stmt(s)...)

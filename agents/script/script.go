@@ -145,14 +145,14 @@ func compile(src string) (*starlark.Program, error) {
 	}
 	f, err := fileOptions().Parse(filename, rewritten, 0)
 	if err != nil {
-		return nil, compileError(err)
+		return nil, compileError(src, err)
 	}
 	if err := instrument(f); err != nil {
 		return nil, err
 	}
 	prog, err := starlark.FileProgram(f, isPredeclared)
 	if err != nil {
-		return nil, compileError(err)
+		return nil, compileError(src, err)
 	}
 	return prog, nil
 }

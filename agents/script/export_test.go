@@ -1,0 +1,4 @@
+package script
+
+// RewriteFStrings exposes the f-string rewrite to the external tests.
+var RewriteFStrings = rewriteFStrings
