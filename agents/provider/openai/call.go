@@ -113,9 +113,10 @@ func (c *call) stream(params openai.ChatCompletionNewParams, emit func(agents.De
 }
 
 // middleware runs around each attempt of a request. It keeps the idle
-// timer armed while the attempt waits on the server, and keeps a copy of
-// an error response: the SDK cannot make sense of bodies that are not
-// OpenAI's JSON, and drops the fields it does not know.
+// timer armed while the attempt waits on the server, and reads error
+// responses itself: the SDK understands only OpenAI's own shape (a plain
+// text body loses its text, {"error": "..."} becomes a JSON decoding
+// error) and drops the fields it does not know.
 func (c *call) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 	c.failure, c.started = nil, false
 	c.wait()
