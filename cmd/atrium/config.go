@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 )
 
 // config is everything atrium can be told, from flags and the environment.
@@ -45,6 +47,7 @@ type config struct {
 	modelsFile    string        // the model catalogue file; empty: built-in only
 	defaultModel  string        // the model of agents made without one
 	toolTimeout   time.Duration // bound of one tool call
+	toolAllow     []string      // private hosts tools may reach anyway
 	cacheTTL      time.Duration // how long the response cache keeps an answer
 }
 
@@ -82,6 +85,7 @@ var settings = []setting{
 	{"ATRIUM_MODELS", "", "JSON file adding models and upstreams to the catalogue (see docs/agents.md)"},
 	{"ATRIUM_DEFAULT_MODEL", "", "model of agents created without one (seed 003's create_agent); empty: the first available"},
 	{"ATRIUM_TOOL_TIMEOUT", "60s", "longest one tool call may take"},
+	{"ATRIUM_TOOLS_ALLOW_HOSTS", "", "comma-separated hosts, IPs or CIDRs tools may reach although private or loopback (all such are refused by default)"},
 	{"ATRIUM_RESPONSE_CACHE_TTL", "1h", "how long a cached answer to a new conversation's question is reused"},
 }
 
@@ -214,6 +218,9 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 		c.bedrockRegion = env["AWS_REGION"]
 	}
 	c.modelsFile, c.defaultModel = env["ATRIUM_MODELS"], env["ATRIUM_DEFAULT_MODEL"]
+	if c.toolAllow, err = safehttp.ParseAllowList(env["ATRIUM_TOOLS_ALLOW_HOSTS"]); err != nil {
+		return config{}, fmt.Errorf("ATRIUM_TOOLS_ALLOW_HOSTS: %w", err)
+	}
 	c.node = env["ATRIUM_NODE_ID"]
 	c.debugAddr = env["ATRIUM_DEBUG_ADDR"]
 	for _, r := range c.node {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/tool/safehttp"
+	webtool "github.com/atrium-hq/atrium/agents/tool/web"
 	"github.com/atrium-hq/atrium/gateway"
 	"github.com/atrium-hq/atrium/hub"
 	"github.com/atrium-hq/atrium/persistence/bus"
@@ -151,9 +153,10 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		return err
 	}
 	scripts := scriptRunner{}
-	// The built-in tools come with their own issue; until then agents call
-	// none.
-	var tools agents.ToolSource
+	// Tools reach the network only through safehttp, which refuses private
+	// addresses unless the operator allows them.
+	web := safehttp.New(safehttp.Config{Allow: cfg.toolAllow})
+	tools := agents.StaticTools{webtool.NewURLResolver(web)}
 	ag := agents.New(db, ws)
 	ag.Check(catalogue, scripts)
 	conv := agents.NewConversations(db, ws, agents.NewEvents(chatLog), queue, nats.Conn, agents.ConversationsConfig{})
