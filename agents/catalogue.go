@@ -123,6 +123,25 @@ func (c *Catalogue) Available(model string) bool {
 	return ok
 }
 
+// Why says why model cannot answer on this server ("" when it can).
+func (c *Catalogue) Why(model string) string {
+	m, ok := c.Lookup(model)
+	if !ok {
+		return fmt.Sprintf("model %q is not in the catalogue (see GET /v1/models)", model)
+	}
+	if c.Available(m.Name) {
+		return ""
+	}
+	hint := ""
+	switch m.Upstream {
+	case "openai":
+		hint = " (set OPENAI_BASE_URL, and OPENAI_API_KEY if it needs one)"
+	case "bedrock":
+		hint = " (set ATRIUM_BEDROCK_REGION or AWS_REGION, and AWS credentials)"
+	}
+	return fmt.Sprintf("model %q is served by the upstream %q, which is not configured on this server%s", m.Name, m.Upstream, hint)
+}
+
 // Models returns the catalogue in order.
 func (c *Catalogue) Models() []Model { return append([]Model(nil), c.models...) }
 

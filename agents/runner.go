@@ -270,7 +270,7 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 	} else {
 		provider, upstream, ok := r.cfg.Models.Provider(agent.ModelID)
 		if !ok {
-			return o.fail("model_unavailable", fmt.Sprintf("model %q is not available on this server", agent.ModelID))
+			return o.fail("model_unavailable", r.unavailable(agent.ModelID))
 		}
 		loop.Provider, loop.Model, loop.Messages = provider, upstream, msgs
 		o.loop, err = loop.Run(ctx)
@@ -359,10 +359,10 @@ func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o *outcome) error {
 		Delivered: true, CreatedAt: now,
 	}
 	err := r.conv.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if o.text != "" || o.status == RunCompleted {
-			if _, err := tx.NewInsert().Model(msg).Exec(ctx); err != nil {
-				return err
-			}
+		// Stored whatever the outcome, so the event's message exists:
+		// a failed or stopped answer keeps what was said and why it ended.
+		if _, err := tx.NewInsert().Model(msg).Exec(ctx); err != nil {
+			return err
 		}
 		_, err := tx.NewUpdate().Model((*sqldb.Run)(nil)).
 			Set("status = ?", string(o.status)).Set("error = ?", o.errMsg).Set("finished_at = ?", now).
@@ -425,4 +425,14 @@ func (r *Runner) credits(model, plan string, l LoopResult) float64 {
 		return 0
 	}
 	return m.Credits(plan, l.Usage)
+}
+
+// unavailable says why model cannot answer.
+func (r *Runner) unavailable(model string) string {
+	if c, ok := r.cfg.Models.(*Catalogue); ok {
+		if why := c.Why(model); why != "" {
+			return why
+		}
+	}
+	return fmt.Sprintf("model %q is not available on this server", model)
 }

@@ -2,6 +2,7 @@ package agents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -37,7 +38,7 @@ func (r *Runner) runScript(ctx context.Context, loop *Loop, msgs []ModelMessage,
 	query := func(ctx context.Context, model string, conv []ScriptMessage) (string, error) {
 		provider, upstream, ok := r.cfg.Models.Provider(model)
 		if !ok {
-			return "", fmt.Errorf("model %q is not available on this server", model)
+			return "", errors.New(r.unavailable(model))
 		}
 		l := base
 		l.Provider, l.Model = provider, upstream
@@ -64,7 +65,7 @@ func (r *Runner) runScript(ctx context.Context, loop *Loop, msgs []ModelMessage,
 	if res.Queries == 0 {
 		provider, upstream, ok := r.cfg.Models.Provider(loop.Agent.ModelID)
 		if !ok {
-			return fmt.Errorf("model %q is not available on this server", loop.Agent.ModelID)
+			return errors.New(r.unavailable(loop.Agent.ModelID))
 		}
 		l := base
 		l.Provider, l.Model, l.Text = provider, upstream, pub.text

@@ -36,6 +36,17 @@ func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.reqs = append(f.reqs, req)
 	f.mu.Unlock()
 	model, _ := req["model"].(string)
+	switch model {
+	case "gpt-4-turbo": // the upstream refuses
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(429)
+		fmt.Fprint(w, `{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}`)
+		return
+	case "mistral-nemo": // the stream is cut mid-way
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"mistral-nemo","choices":[{"index":0,"delta":{"role":"assistant","content":"Half an ans"},"finish_reason":null}]}`+"\n\n")
+		return
+	}
 	msgs, _ := req["messages"].([]any)
 	last, _ := msgs[len(msgs)-1].(map[string]any)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -88,6 +99,52 @@ func firstLine(s, sub string) string {
 		}
 	}
 	return "(not found)"
+}
+
+// TestUpstreamFailuresFailRunsCleanly: an upstream error and a stream cut
+// mid-way each end the run with run.failed and a stored error, keeping the
+// partial answer.
+func TestUpstreamFailuresFailRunsCleanly(t *testing.T) {
+	t.Parallel()
+	llm := httptest.NewServer(&fakeOpenAI{})
+	defer llm.Close()
+	n := startNode(t, []string{
+		"ATRIUM_ADDR=127.0.0.1:0", "ATRIUM_DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + sqldbtest.URL(t), "ATRIUM_LOG_LEVEL=error",
+		"OPENAI_BASE_URL=" + llm.URL + "/v1", "OPENAI_API_KEY=sk-test",
+	})
+	owner := register(t, n.url, "owner@example.com")
+	_, body := call(t, "POST", n.url+"/workspace", owner, `{"name":"W"}`)
+	ws := body["workspace"].(map[string]any)["workspace_id"].(string)
+	watcher := dialLive(t, n.url, owner)
+	for _, tc := range []struct{ model, content, msg string }{
+		{"gpt-4-turbo", "", "status 429"},
+		{"mistral-nemo", "Half an ans", "the stream ended before the model finished"},
+	} {
+		_, body := call(t, "POST", n.url+"/api/agents/", owner, `{"name":"A","model_id":"`+tc.model+`"}`)
+		agent := body["id"].(string)
+		_, body = call(t, "POST", n.url+"/chat?workspace_id="+ws, owner, "")
+		chat := body["chat"].(map[string]any)["chat_id"].(string)
+		if st, body := call(t, "POST", n.url+"/workspace/"+ws+"/agent", owner, `{"agent_id":"`+agent+`"}`); st != 200 {
+			t.Fatalf("attach = %d %v", st, body)
+		}
+		watcher.send("join", map[string]any{"chat_id": chat})
+		_, body = call(t, "GET", n.url+"/chat/authorize/message?chat_id="+chat, owner, "")
+		watcher.send("message", map[string]any{"chat_id": chat, "message_string": body["message_string"], "content": "hello"})
+		evs := watcher.until("run.failed")
+		data := evs[len(evs)-1]["data"].(map[string]any)
+		e := data["error"].(map[string]any)
+		m := data["message"].(map[string]any)
+		if e["code"] != "provider_error" || !strings.Contains(e["message"].(string), tc.msg) || m["content"] != tc.content || m["status"] != "failed" {
+			t.Fatalf("%s: run.failed = %v", tc.model, data)
+		}
+		_, hist := call(t, "GET", n.url+"/chat/"+chat+"/messages", owner, "")
+		msgs := hist["messages"].([]any)
+		stored := msgs[len(msgs)-1].(map[string]any)
+		if stored["status"] != "failed" || !strings.Contains(fmt.Sprint(stored["error"]), tc.msg) {
+			t.Fatalf("%s: stored = %v", tc.model, stored)
+		}
+		call(t, "DELETE", n.url+"/workspace/"+ws+"/agent", owner, `{"agent_id":"`+agent+`"}`)
+	}
 }
 
 // TestPublishedAgentAnswersThroughOpenAIWithATool is issue 4's "done": an

@@ -93,6 +93,11 @@ type textWriter struct {
 	// marker ("- ", "## ") starts the line of the next word: it waits so
 	// that "<li><p>text" gives "- text", not a lone "-".
 	marker string
+	// listItems is the depth of <li> elements, and cells the cells seen
+	// so far in the current table row: kept as state, because looking
+	// them up among ancestors and siblings is quadratic on hostile pages.
+	listItems int
+	cells     int
 }
 
 func (w *textWriter) full() bool { return w.runes > w.max }
@@ -161,7 +166,10 @@ func (w *textWriter) text(s string) {
 	if s != "" && isSpace(firstRune(s)) {
 		w.space()
 	}
-	for _, word := range strings.FieldsFunc(s, isSpace) {
+	for word := range strings.FieldsFuncSeq(s, isSpace) {
+		if w.full() {
+			return
+		}
 		w.write(word)
 		w.space()
 	}
@@ -200,9 +208,10 @@ func (w *textWriter) walk(n *html.Node) {
 		}
 		return
 	case atom.Td, atom.Th:
-		if prevCell(n) {
+		if w.cells > 0 {
 			w.sep = " | "
 		}
+		w.cells++
 		w.children(n)
 		return
 	case atom.A:
@@ -216,7 +225,7 @@ func (w *textWriter) walk(n *html.Node) {
 		return
 	}
 	br, block := blocks[n.DataAtom]
-	if br == 2 && inListItem(n) {
+	if br == 2 && w.listItems > 0 {
 		// A list in a list item continues the list, line by line.
 		br = 1
 	}
@@ -226,6 +235,12 @@ func (w *textWriter) walk(n *html.Node) {
 	switch n.DataAtom {
 	case atom.Li:
 		w.marker = "- "
+		w.listItems++
+		defer func() { w.listItems-- }()
+	case atom.Tr:
+		saved := w.cells
+		w.cells = 0
+		defer func() { w.cells = saved }()
 	case atom.Pre:
 		w.pre++
 		defer func() { w.pre-- }()
@@ -245,26 +260,6 @@ func (w *textWriter) children(n *html.Node) {
 	for c := n.FirstChild; c != nil && !w.full(); c = c.NextSibling {
 		w.walk(c)
 	}
-}
-
-// inListItem reports whether n is inside an <li>.
-func inListItem(n *html.Node) bool {
-	for p := n.Parent; p != nil; p = p.Parent {
-		if p.Type == html.ElementNode && p.DataAtom == atom.Li {
-			return true
-		}
-	}
-	return false
-}
-
-// prevCell reports whether a table cell follows another in its row.
-func prevCell(n *html.Node) bool {
-	for c := n.PrevSibling; c != nil; c = c.PrevSibling {
-		if c.Type == html.ElementNode && (c.DataAtom == atom.Td || c.DataAtom == atom.Th) {
-			return true
-		}
-	}
-	return false
 }
 
 // link resolves href against the page's URL, keeping only http(s) links

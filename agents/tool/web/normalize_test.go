@@ -67,3 +67,23 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizeURL checks that whatever a model writes is refused or
+// becomes an http(s) URL with a host, without a panic.
+func FuzzNormalizeURL(f *testing.F) {
+	for _, s := range []string{
+		"example.com", "localhost:8080/x", "[::1]:80", "//x", "http:x", "mailto:a@b", "a:b:c", "https://",
+		"1.2.3.4:0", "ex ample.com", "https://%zz", "\x00", "🎉.example",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := normalizeURL(s)
+		if err != nil {
+			return
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			t.Fatalf("normalizeURL(%q) = %v", s, u)
+		}
+	})
+}
