@@ -326,3 +326,40 @@ func TestResponseCacheAnswersNewConversationsOnly(t *testing.T) {
 		t.Fatal("a changed agent still answered from the cache")
 	}
 }
+
+// TestHotStoreIsACacheNotTheTruth: the runner's hot copy of a conversation
+// speeds up loading it, but a stale, foreign or broken copy (another
+// runner answered, this one restarted) never changes what the model sees.
+func TestHotStoreIsACacheNotTheTruth(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	model := &toolModel{}
+	hot := &memHot{}
+	e := newLiveEnvWith(t, agents.RunnerConfig{Models: models{"m": model}, Hot: hot}, "m", "")
+	say := func(text string) {
+		t.Helper()
+		if _, err := e.conv.Send(ctx, e.wsID, e.chat, e.owner.ID, text, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.until(t, agents.EventRunCompleted)
+	}
+	say("one 🥇")
+	say("two")
+	key := "conv/" + string(e.chat)
+	if _, err := hot.Get([]byte(key)); err != nil {
+		t.Fatal("the runner keeps no hot copy of the conversation")
+	}
+	for _, stale := range []string{`not json`, `[{"i":"someone-else","r":"user","c":"injected"}]`, `[]`} {
+		hot.Set([]byte(key), []byte(stale))
+		say("again")
+	}
+	reqs := model.requests()
+	msgs := reqs[len(reqs)-1].Messages
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Role+":"+m.Content)
+	}
+	if len(msgs) != 9 || msgs[0].Content != "one 🥇" || msgs[8].Content != "again" || strings.Contains(strings.Join(got, "|"), "injected") {
+		t.Fatalf("the model saw %q", got)
+	}
+}
