@@ -152,6 +152,9 @@ func (w *textWriter) text(s string) {
 	if w.pre > 0 {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 		for i, line := range strings.Split(s, "\n") {
+			if w.full() {
+				return
+			}
 			if i > 0 {
 				w.b.WriteString("\n")
 				w.runes++

@@ -77,3 +77,11 @@ func FuzzHTMLToText(f *testing.F) {
 		}
 	})
 }
+
+func TestHTMLToTextStopsEarlyInPre(t *testing.T) {
+	t.Parallel()
+	_, text := htmlToText("<pre>"+strings.Repeat("a\n\n\n", 100000)+"</pre>", nil, 100)
+	if n := utf8.RuneCountInString(text); n > 120 {
+		t.Errorf("the text has %d characters, want a little over 100", n)
+	}
+}

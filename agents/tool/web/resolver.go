@@ -26,8 +26,9 @@ const URLResolverName = "url_resolver"
 // from filling the model's context; the byte cap keeps the result under
 // the agent loop's 64 KiB cut even for text of 4-byte characters.
 const (
-	maxTextRunes = 20000
-	maxTextBytes = 60000
+	maxTextRunes  = 20000
+	maxTextBytes  = 60000
+	maxTitleRunes = 300
 )
 
 // urlResolverParams is the JSON schema of the tool's arguments.
@@ -135,6 +136,7 @@ func (r *URLResolver) fetch(ctx context.Context, u *url.URL) (string, error) {
 	if k == kindHTML {
 		title, visible := htmlToText(text, final, maxTextRunes)
 		if title != "" {
+			title, _ = truncate(title, maxTitleRunes, 4*maxTitleRunes)
 			fmt.Fprintf(&out, "Title: %s\n", title)
 		}
 		text = visible
@@ -149,7 +151,7 @@ func (r *URLResolver) fetch(ctx context.Context, u *url.URL) (string, error) {
 	out.WriteString(text)
 	switch {
 	case cut:
-		fmt.Fprintf(&out, "\n\n[text cut at %s characters; the page has more]", formatCount(maxTextRunes))
+		fmt.Fprintf(&out, "\n\n[text cut at %s characters; the page has more]", formatCount(utf8.RuneCountInString(text)))
 	case cutBody:
 		fmt.Fprintf(&out, "\n\n[the rest of the page was not read: %v]", err)
 	}

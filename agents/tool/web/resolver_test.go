@@ -210,7 +210,7 @@ func TestBlockedAddress(t *testing.T) {
 func TestHugePageCut(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
-	b.WriteString("<html><body>")
+	b.WriteString("<html><head><title>" + strings.Repeat("long title ", 1000) + "</title></head><body>")
 	for i := range 10000 {
 		b.WriteString("<p>paragraph " + strconv.Itoa(i) + "</p>")
 	}
@@ -220,6 +220,11 @@ func TestHugePageCut(t *testing.T) {
 	got := mustCall(t, NewURLResolver(allowLocal(safehttp.Config{})), srv.URL+"/")
 	contains(t, got, "paragraph 0\n\nparagraph 1\n", "\n\n[text cut at 20,000 characters; the page has more]")
 	lacks(t, got, "paragraph 9999")
+	titleLine := got[strings.Index(got, "Title: "):]
+	titleLine = titleLine[:strings.IndexByte(titleLine, '\n')]
+	if n := utf8.RuneCountInString(titleLine); n > len("Title: ")+maxTitleRunes {
+		t.Errorf("the title line has %d characters", n)
+	}
 	text := got[strings.Index(got, "\n\n")+2 : strings.LastIndex(got, "\n\n[text cut")]
 	if n := utf8.RuneCountInString(text); n > maxTextRunes || n < maxTextRunes-20 {
 		t.Errorf("the text has %d characters, want about %d", n, maxTextRunes)
