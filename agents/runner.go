@@ -220,10 +220,10 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 		return o.fail("internal", "could not load the conversation")
 	}
 	fresh := len(hist) == 1
+	o.history = hist // the hot copy keeps what was loaded, whatever the model sees
 	if !cfg.UseMemory || cfg.MaxHistoryMessages == 0 {
 		hist = hist[len(hist)-1:]
 	}
-	o.history = hist
 	o.prompt = hist[len(hist)-1].Content
 	msgs := make([]ModelMessage, len(hist))
 	for i, m := range hist {
