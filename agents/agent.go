@@ -63,6 +63,7 @@ type Service struct {
 	// catalogue and scripts check models and scripts when set.
 	catalogue *Catalogue
 	scripts   ScriptRunner
+	notifier  Notifier
 }
 
 // New returns a Service. ws checks workspace ownership for attachments.
@@ -75,6 +76,9 @@ func New(db *sqldb.DB, ws *workspaces.Service) *Service {
 func (s *Service) Check(catalogue *Catalogue, scripts ScriptRunner) {
 	s.catalogue, s.scripts = catalogue, scripts
 }
+
+// NotifyTo makes the service report new agents to n. Call before use.
+func (s *Service) NotifyTo(n Notifier) { s.notifier = n }
 
 // NewAgent holds what Create needs.
 type NewAgent struct {
@@ -124,7 +128,10 @@ func (s *Service) Create(ctx context.Context, owner workspaces.UserID, a NewAgen
 	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return Agent{}, workspaces.Internal("create agent", err)
 	}
-	return agentFromRow(row), nil
+	a2 := agentFromRow(row)
+	notify(ctx, s.notifier, Notification{Event: NotifyAgentCreated, Owner: owner, Agent: a2.ID,
+		Data: map[string]any{"name": a2.Name, "model_id": a2.ModelID, "status": a2.Status}})
+	return a2, nil
 }
 
 // List returns the agents owner owns, newest first.

@@ -37,6 +37,8 @@ type RunnerConfig struct {
 	// Concurrency is how many runs this runner works on at once. Zero
 	// means 256 (runs mostly wait on the model).
 	Concurrency int
+	// Notify receives agent.execution.* and tool.invoked; nil drops them.
+	Notify Notifier
 	// Logger receives run failures. Nil discards.
 	Logger *slog.Logger
 }
@@ -211,6 +213,8 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 	}); err != nil {
 		return o.fail("internal", "could not publish the run's events")
 	}
+	notify(ctx, r.cfg.Notify, Notification{Event: NotifyExecutionStarted, Owner: agent.Owner, Agent: agent.ID,
+		Data: map[string]any{"execution_id": run.ID, "conversation_id": run.ChatID, "model": agent.ModelID}})
 	limit := 1 // with memory off, one earlier message only tells a new conversation apart
 	if cfg.UseMemory {
 		limit = max(cfg.MaxHistoryMessages, 1)
@@ -255,6 +259,9 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 		},
 		Result: func(it int, rec ToolRecord) error {
 			r.recordTool(ctx, run, it, rec)
+			notify(ctx, r.cfg.Notify, Notification{Event: NotifyToolInvoked, Owner: agent.Owner, Agent: agent.ID,
+				Data: map[string]any{"execution_id": run.ID, "tool_name": rec.Call.Name, "parameters": jsonOrString(rec.Call.Arguments),
+					"status": toolStatus(rec), "duration_ms": rec.Duration.Milliseconds()}})
 			data := map[string]any{"call_id": rec.Call.ID, "name": rec.Call.Name, "result": rec.Output.Content, "duration_ms": rec.Duration.Milliseconds()}
 			if rec.Error != "" {
 				data["error"] = rec.Error
@@ -376,6 +383,18 @@ func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o *outcome) error {
 	if err != nil {
 		return fmt.Errorf("store run outcome: %w", err)
 	}
+	if o.agent.ID != "" {
+		status := "success"
+		if o.status != RunCompleted {
+			status = string(o.status)
+		}
+		data := map[string]any{"execution_id": run.ID, "conversation_id": run.ChatID, "status": status,
+			"duration_ms": time.Since(o.started).Milliseconds(), "iterations": o.loop.Iterations, "tool_calls": len(o.loop.ToolCalls)}
+		if o.errMsg != "" {
+			data["error"] = o.errMsg
+		}
+		notify(ctx, r.cfg.Notify, Notification{Event: NotifyExecutionDone, Owner: o.agent.Owner, Agent: o.agent.ID, Data: data})
+	}
 	if o.status == RunCompleted && len(o.history) > 0 {
 		r.keepHot(run.ChatID, append(o.history, hotMessage{ID: msg.ID, Role: msg.Role, Content: msg.Content}))
 	}
@@ -435,4 +454,11 @@ func (r *Runner) unavailable(model string) string {
 		}
 	}
 	return fmt.Sprintf("model %q is not available on this server", model)
+}
+
+func toolStatus(rec ToolRecord) string {
+	if rec.Error != "" {
+		return "error"
+	}
+	return "success"
 }

@@ -185,4 +185,10 @@ CREATE TABLE agent_packages (
 	UNIQUE (name, version)
 );
 `},
+	{4, "api conversations", `
+ALTER TABLE workspaces ADD COLUMN agent_id TEXT REFERENCES agents(id) ON DELETE CASCADE;
+CREATE UNIQUE INDEX workspaces_agent_idx ON workspaces (agent_id);
+ALTER TABLE runs ADD COLUMN source TEXT NOT NULL DEFAULT 'chat';
+`},
+	// Migration 5 is the outgoing webhooks'.
 }

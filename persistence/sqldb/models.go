@@ -19,11 +19,14 @@ type User struct {
 // Workspace is a row of workspaces.
 type Workspace struct {
 	bun.BaseModel `bun:"table:workspaces"`
-	ID            string    `bun:"id,pk"`
-	Name          string    `bun:"name"`
-	OwnerID       string    `bun:"owner_id"`
-	CreatedAt     time.Time `bun:"created_at"`
-	UpdatedAt     time.Time `bun:"updated_at"`
+	ID            string `bun:"id,pk"`
+	Name          string `bun:"name"`
+	OwnerID       string `bun:"owner_id"`
+	// AgentID is set on an agent's API workspace, whose chats are the
+	// conversations API clients have with it.
+	AgentID   *string   `bun:"agent_id"`
+	CreatedAt time.Time `bun:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at"`
 }
 
 // WorkspaceMember is a row of workspace_members: one person's role in one
@@ -121,6 +124,7 @@ type Run struct {
 	Status        string     `bun:"status"`
 	Error         string     `bun:"error"`
 	Attempts      int        `bun:"attempts"`
+	Source        string     `bun:"source"`
 	CreatedAt     time.Time  `bun:"created_at"`
 	StartedAt     *time.Time `bun:"started_at"`
 	FinishedAt    *time.Time `bun:"finished_at"`
