@@ -75,5 +75,12 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/models", s.handleListModels())
 	mux.Handle("GET /v1/models/{model}", s.handleGetModel())
 
+	// Seed 000: agent interaction, REST v1, async conversations, webhook.
+	// (issue 5, lead)
+
+	// Seed 001: the OpenAI-compatible API. (issue 5, helper A)
+
+	// Outgoing webhooks. (issue 5, helper B)
+
 	mux.Handle("/", handleNoRoute(mux))
 }
