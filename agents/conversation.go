@@ -97,6 +97,9 @@ type Sent struct {
 	// Duplicate is true when the message had already been sent with the
 	// same client id; nothing new was stored or published.
 	Duplicate bool
+	// Seq is the message.created event's number in the chat (0 for a
+	// duplicate).
+	Seq uint64
 
 	agents []string // the agent of each run, for the queue
 }
@@ -134,7 +137,7 @@ func (c *Conversations) Send(ctx context.Context, ws workspaces.WorkspaceID, cha
 		return Sent{}, err
 	}
 	if !found {
-		sent, err = c.store(ctx, ws, chat, author, content, clientID)
+		sent, err = c.store(ctx, ws, chat, author, content, clientID, runFor{source: "chat"})
 		if sqldb.IsUniqueViolation(err) { // the same client id, sent twice at once
 			// Another Send with this client id is storing or delivering it;
 			// only a finished one may be answered as a duplicate.
@@ -151,14 +154,21 @@ func (c *Conversations) Send(ctx context.Context, ws workspaces.WorkspaceID, cha
 	if sent.Duplicate {
 		return sent, nil
 	}
-	if err := c.deliver(ctx, sent); err != nil {
+	if err := c.deliver(ctx, &sent); err != nil {
 		return Sent{}, err
 	}
 	return sent, nil
 }
 
+// runFor says which runs a stored message starts: one for each agent
+// attached to the workspace, or only agent's when it is set.
+type runFor struct {
+	agent  string
+	source string
+}
+
 // store writes the message and its queued runs in one transaction.
-func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, author workspaces.UserID, content, clientID string) (Sent, error) {
+func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, author workspaces.UserID, content, clientID string, rf runFor) (Sent, error) {
 	now := c.now().UTC().Truncate(time.Microsecond)
 	a := string(author)
 	row := &sqldb.Message{
@@ -175,13 +185,15 @@ func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, ch
 			return err
 		}
 		var attached []sqldb.WorkspaceAgent
-		if err := tx.NewSelect().Model(&attached).Where("workspace_id = ?", string(ws)).OrderExpr("created_at, agent_id").Scan(ctx); err != nil {
+		if rf.agent != "" {
+			attached = []sqldb.WorkspaceAgent{{AgentID: rf.agent}}
+		} else if err := tx.NewSelect().Model(&attached).Where("workspace_id = ?", string(ws)).OrderExpr("created_at, agent_id").Scan(ctx); err != nil {
 			return err
 		}
 		for _, a := range attached {
 			run := &sqldb.Run{
 				ID: workspaces.NewID(), ChatID: string(chat), WorkspaceID: string(ws), AgentID: a.AgentID,
-				MessageID: row.ID, Status: string(RunQueued), CreatedAt: now,
+				MessageID: row.ID, Status: string(RunQueued), Source: rf.source, CreatedAt: now,
 			}
 			if _, err := tx.NewInsert().Model(run).Exec(ctx); err != nil {
 				return err
@@ -234,13 +246,15 @@ type runRequest struct {
 
 // deliver publishes message.created, queues the runs and marks the message
 // delivered.
-func (c *Conversations) deliver(ctx context.Context, s Sent) error {
+func (c *Conversations) deliver(ctx context.Context, s *Sent) error {
 	m := s.Message
-	if _, err := c.events.Publish(ctx, m.WorkspaceID, m.ChatID, EventMessageCreated, "", map[string]any{
+	seq, err := c.events.Publish(ctx, m.WorkspaceID, m.ChatID, EventMessageCreated, "", map[string]any{
 		"message": MessageView(m), "runs": s.Runs,
-	}); err != nil {
+	})
+	if err != nil {
 		return workspaces.Internal("publish message", err)
 	}
+	s.Seq = seq
 	for i, id := range s.Runs {
 		data, _ := json.Marshal(runRequest{RunID: id})
 		if err := c.queue.Enqueue(ctx, s.agents[i], string(id), data); err != nil {

@@ -422,7 +422,7 @@ func (r *Runner) requestLog(run *sqldb.Run, o *outcome, now time.Time) *sqldb.Re
 	l := o.loop
 	row := &sqldb.RequestLog{
 		ID: workspaces.NewID(), AgentID: run.AgentID, OwnerID: string(o.agent.Owner), RunID: run.ID, ChatID: run.ChatID,
-		Source: "chat", Model: o.model, Prompt: o.prompt, Response: o.text, Status: string(o.status), Error: o.errMsg,
+		Source: run.Source, Model: o.model, Prompt: o.prompt, Response: o.text, Status: string(o.status), Error: o.errMsg,
 		InputTokens: l.Usage.InputTokens, OutputTokens: l.Usage.OutputTokens, Iterations: l.Iterations,
 		ToolCalls: len(l.ToolCalls), Cached: o.cached, ResponseMS: time.Since(o.started).Milliseconds(),
 		ToolCallMS: l.ToolCallTime.Milliseconds(), ToolParamMS: l.ToolParamTime.Milliseconds(), CreatedAt: now,

@@ -76,7 +76,20 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/models/{model}", s.handleGetModel())
 
 	// Seed 000: agent interaction, REST v1, async conversations, webhook.
-	// (issue 5, lead)
+	// (issue 5, lead) The agent's API key; chat/query/invoke also take
+	// its owner's bearer credential.
+	mux.Handle("POST /api/agents/{id}/chat/{$}", s.handleAgentChat(false))
+	mux.Handle("POST /api/agents/{id}/query/{$}", s.handleAgentChat(true))
+	mux.Handle("POST /api/agents/{id}/invoke/{$}", s.handleAgentChat(true))
+	mux.Handle("POST /api/v1/chat", s.handleV1Chat(false))
+	mux.Handle("POST /api/v1/query", s.handleV1Chat(true))
+	mux.Handle("GET /api/v1/agents", s.handleV1Agents())
+	mux.Handle("GET /api/v1/agents/{id}", s.handleV1Agent())
+	mux.Handle("POST /api/create_conversation", s.handleCreateConversation(false))
+	mux.Handle("POST /api/continue_conversation", s.handleCreateConversation(true))
+	mux.Handle("GET /api/get_answer", s.handleGetAnswer())
+	mux.Handle("POST /api/find_conversation", s.handleFindConversation())
+	mux.Handle("POST /api/webhook/agent/{$}", s.handleAgentWebhook())
 
 	// Seed 001: the OpenAI-compatible API. (issue 5, helper A)
 

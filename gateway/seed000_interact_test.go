@@ -1,0 +1,247 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/provider/echo"
+	"github.com/atrium-hq/atrium/gateway"
+	"github.com/atrium-hq/atrium/persistence/bus"
+	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// echoTool is a tool the echo model calls when told "/tool echo_tool {...}".
+type echoTool struct{}
+
+func (echoTool) Spec() agents.ToolSpec {
+	return agents.ToolSpec{Name: "echo_tool", Description: "repeats its input", Parameters: json.RawMessage(`{"type":"object","properties":{"say":{"type":"string"}}}`)}
+}
+
+func (echoTool) Call(_ context.Context, in agents.ToolInput) (agents.ToolOutput, error) {
+	var a struct{ Say string }
+	json.Unmarshal(in.Arguments, &a)
+	return agents.ToolOutput{Content: "echoed " + a.Say}, nil
+}
+
+// newRunningEnv is newEnv with a runner answering with the echo model
+// (10 tokens, no delay) and echoTool.
+func newRunningEnv(t *testing.T) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	db := sqldbtest.Open(t)
+	ws := workspaces.New(db, workspaces.Config{})
+	ag := agents.New(db, ws)
+	catalogue, err := agents.NewCatalogue(agents.BuiltinModels(), map[string]agents.Provider{"echo": echo.New(echo.Config{Tokens: 10, Rate: -1})}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag.Check(catalogue, nil)
+	tokens := workspaces.NewTokens(testSecret, time.Hour, nil)
+	nats, err := bus.Start(ctx, bus.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := nats.ChatLog(ctx, bus.ChatLogConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := nats.RunQueue(ctx, bus.RunQueueConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := agents.NewConversations(db, ws, agents.NewEvents(log), queue, nats.Conn, agents.ConversationsConfig{})
+	runner := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: catalogue, Tools: agents.StaticTools{echoTool{}}})
+	done := make(chan struct{})
+	go func() { runner.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; nats.Close() })
+	h := gateway.NewServer(gateway.Deps{
+		Logger: slog.New(slog.DiscardHandler), Workspaces: ws, Agents: ag, Tokens: tokens, Conversations: conv, Catalogue: catalogue,
+		Checks: map[string]func(context.Context) error{"database": db.Ping},
+	}, gateway.Config{})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &env{srv: srv, ws: ws, ag: ag, conv: conv, tokens: tokens}
+}
+
+// publishedAgent creates, publishes and keys an echo agent of owner.
+func (e *env) publishedAgent(t *testing.T, owner, config string) (id, key string) {
+	t.Helper()
+	st, body := e.do(t, "POST", "/api/agents/", owner, `{"name":"Echo","model_id":"echo","configuration":`+config+`}`)
+	if st != 201 {
+		t.Fatalf("create agent = %d %v", st, body)
+	}
+	id = str(t, body, "id")
+	e.do(t, "POST", "/api/agents/"+id+"/publish/", owner, "")
+	_, body = e.do(t, "POST", "/api/agents/"+id+"/api-keys/", owner, `{"name":"k"}`)
+	return id, str(t, body, "key")
+}
+
+// withKey sends a JSON request with an agent key.
+func (e *env) withKey(t *testing.T, method, path, key, body string) (int, map[string]any) {
+	t.Helper()
+	resp, obj := e.raw(t, method, path, map[string]string{"Authorization": "ApiKey " + key, "Content-Type": "application/json"}, body)
+	return resp.StatusCode, obj
+}
+
+func TestSyncChatKeepsConversationsAndReportsTools(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "owner@x.io")
+	id, key := e.publishedAgent(t, owner, `{}`)
+
+	st, body := e.withKey(t, "POST", "/api/agents/"+id+"/chat/", key, `{"message":"Hello 👋"}`)
+	if st != 200 || !strings.HasPrefix(body["response"].(string), "This is the echo model") || body["iterations"] != float64(1) || len(body["tool_calls"].([]any)) != 0 {
+		t.Fatalf("chat = %d %v", st, body)
+	}
+	conv := str(t, body, "conversation_id")
+	// A tool call in the middle is reported in seed 000's shape.
+	st, body = e.withKey(t, "POST", "/api/agents/"+id+"/chat/", key, `{"message":"/tool echo_tool {\"say\":\"hi 🎉\"}","conversation_id":"`+conv+`"}`)
+	calls, _ := body["tool_calls"].([]any)
+	if st != 200 || body["conversation_id"] != conv || body["iterations"] != float64(2) || len(calls) != 1 {
+		t.Fatalf("chat with a tool = %d %v", st, body)
+	}
+	call := calls[0].(map[string]any)
+	if call["tool_name"] != "echo_tool" || call["result"] != "echoed hi 🎉" || call["parameters"].(map[string]any)["say"] != "hi 🎉" {
+		t.Fatalf("tool call = %v", call)
+	}
+	if !strings.Contains(body["response"].(string), "echo_tool returned echoed hi 🎉") {
+		t.Fatalf("response = %v", body["response"])
+	}
+	// The conversation holds all four messages.
+	st, body = e.withKey(t, "POST", "/api/find_conversation", key, `{"conversation_id":"`+conv+`"}`)
+	if st != 200 || body["message_count"] != float64(4) {
+		t.Fatalf("find = %d %v", st, body)
+	}
+	// query/ starts a new conversation each time; REST v1 too.
+	_, q1 := e.withKey(t, "POST", "/api/agents/"+id+"/query/", key, `{"message":"one"}`)
+	_, q2 := e.withKey(t, "POST", "/api/agents/"+id+"/query/", key, `{"message":"one","conversation_id":"`+conv+`"}`)
+	if q1["conversation_id"] == q2["conversation_id"] || q2["conversation_id"] == conv {
+		t.Fatalf("query/ reused a conversation: %v %v", q1, q2)
+	}
+	st, body = e.withKey(t, "POST", "/api/v1/chat", key, `{"message":"Hello, how can you help me?"}`)
+	if st != 200 || body["response"] == nil || body["conversation_id"] == nil {
+		t.Fatalf("v1 chat = %d %v", st, body)
+	}
+	st, body = e.withKey(t, "GET", "/api/v1/agents", key, "")
+	if st != 200 || body["count"] != float64(1) {
+		t.Fatalf("v1 agents = %d %v", st, body)
+	}
+	st, body = e.withKey(t, "GET", "/api/v1/agents/"+id, key, "")
+	if st != 200 || body["id"] != id {
+		t.Fatalf("v1 agent = %d %v", st, body)
+	}
+
+	// Errors, in seed 000's format.
+	st, body = e.withKey(t, "POST", "/api/agents/"+id+"/chat/", key, `{}`)
+	wantAPIError(t, "no message", st, body, 400, "message is required")
+	st, body = e.withKey(t, "POST", "/api/agents/"+id+"/chat/", key, `{"message":"x","conversation_id":"nope"}`)
+	wantAPIError(t, "unknown conversation", st, body, 404, "Conversation not found")
+	st, body = e.withKey(t, "POST", "/api/v1/chat", "ata_wrong", `{"message":"x"}`)
+	wantAPIError(t, "bad key", st, body, 401, "Invalid API key")
+	resp, body := e.raw(t, "POST", "/api/v1/chat", map[string]string{"Content-Type": "application/json"}, `{"message":"x"}`)
+	wantAPIError(t, "no key", resp.StatusCode, body, 401, "agent API key")
+	// Another agent's conversation is not this one's.
+	otherID, otherKey := e.publishedAgent(t, owner, `{}`)
+	st, body = e.withKey(t, "POST", "/api/agents/"+otherID+"/chat/", otherKey, `{"message":"x","conversation_id":"`+conv+`"}`)
+	wantAPIError(t, "another agent's conversation", st, body, 404, "Conversation not found")
+}
+
+func TestAsyncConversationsMoveToCompleted(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "owner@x.io")
+	_, key := e.publishedAgent(t, owner, `{}`)
+
+	st, body := e.withKey(t, "POST", "/api/create_conversation", key, `{"message":"What is machine learning?"}`)
+	if st != 202 || body["status"] != "pending" || body["message"] != "Request queued for processing. Use /api/get_answer with request_id to get results. Use conversation_id to continue the conversation." {
+		t.Fatalf("create = %d %v", st, body)
+	}
+	req, conv := str(t, body, "request_id"), str(t, body, "conversation_id")
+	answer := poll(t, e, key, req)
+	if answer["conversation_id"] != conv || !strings.HasPrefix(answer["answer"].(string), "This is the echo model") || answer["response"] != answer["answer"] || answer["error_message"] != nil {
+		t.Fatalf("answer = %v", answer)
+	}
+	st, body = e.withKey(t, "POST", "/api/continue_conversation", key, `{"conversation_id":"`+conv+`","message":"Tell me more about that"}`)
+	if st != 202 || body["conversation_id"] != conv {
+		t.Fatalf("continue = %d %v", st, body)
+	}
+	poll(t, e, key, str(t, body, "request_id"))
+	_, found := e.withKey(t, "POST", "/api/find_conversation", key, `{"conversation_id":"`+conv+`"}`)
+	if found["message_count"] != float64(4) {
+		t.Fatalf("find = %v", found)
+	}
+
+	st, body = e.withKey(t, "POST", "/api/continue_conversation", key, `{"message":"x"}`)
+	wantAPIError(t, "continue without id", st, body, 400, "conversation_id")
+	st, body = e.withKey(t, "GET", "/api/get_answer", key, "")
+	wantAPIError(t, "no request_id", st, body, 400, "request_id")
+	st, body = e.withKey(t, "GET", "/api/get_answer?request_id=0123456789abcdef0123456789abcdef", key, "")
+	wantAPIError(t, "unknown request", st, body, 404, "Request not found")
+	// Another agent's key does not see this request.
+	_, other := e.publishedAgent(t, owner, `{}`)
+	st, body = e.withKey(t, "GET", "/api/get_answer?request_id="+req, other, "")
+	wantAPIError(t, "another agent's request", st, body, 404, "Request not found")
+}
+
+func poll(t *testing.T, e *env, key, req string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		st, body := e.withKey(t, "GET", "/api/get_answer?request_id="+req, key, "")
+		if st != 200 {
+			t.Fatalf("get_answer = %d %v", st, body)
+		}
+		switch body["status"] {
+		case "completed":
+			return body
+		case "failed":
+			t.Fatalf("request failed: %v", body)
+		case "pending", "processing":
+		default:
+			t.Fatalf("status %v", body["status"])
+		}
+		time.Sleep(10 * time.Millisecond) // polling is the API under test
+	}
+	t.Fatal("the request never completed")
+	return nil
+}
+
+func TestAgentWebhookStartsConversationsAndEchoesMetadata(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "owner@x.io")
+	id, key := e.publishedAgent(t, owner, `{}`)
+	body := `{"message":"Summarize this inbound event for the team.","payload":{"event":"ticket.created","ticket_id":"TKT-4412","priority":"high"},"metadata":{"trace_id":"run-2026-04-27-001","source":"zendesk"}}`
+	resp, first := e.raw(t, "POST", "/api/webhook/agent/", map[string]string{"X-API-Key": key, "Content-Type": "application/json"}, body)
+	md, _ := first["metadata"].(map[string]any)
+	if resp.StatusCode != 202 || first["status"] != "pending" || first["agent_id"] != id || md["trace_id"] != "run-2026-04-27-001" ||
+		first["message"] != "Queued. Poll GET /api/get_answer with request_id for the result." {
+		t.Fatalf("webhook = %d %v", resp.StatusCode, first)
+	}
+	_, second := e.raw(t, "POST", "/api/webhook/agent/", map[string]string{"X-API-Key": key, "Content-Type": "application/json"}, body)
+	if second["conversation_id"] == first["conversation_id"] {
+		t.Fatal("two webhook calls shared a conversation")
+	}
+	poll(t, e, key, str(t, first, "request_id"))
+	// The model saw the payload section, never the metadata.
+	_, conv := e.withKey(t, "POST", "/api/find_conversation", key, `{"conversation_id":"`+str(t, first, "conversation_id")+`"}`)
+	sent := conv["messages"].([]any)[0].(map[string]any)["content"].(string)
+	if !strings.Contains(sent, "Summarize this inbound event") || !strings.Contains(sent, "[Webhook payload]") || !strings.Contains(sent, `"ticket_id": "TKT-4412"`) || strings.Contains(sent, "zendesk") {
+		t.Fatalf("message to the model = %q", sent)
+	}
+	for _, bad := range []string{`{}`, `{"metadata":{"a":1}}`, `{"payload":[1]}`, `{"message":"x","metadata":"no"}`} {
+		resp, obj := e.raw(t, "POST", "/api/webhook/agent/", map[string]string{"X-API-Key": key, "Content-Type": "application/json"}, bad)
+		wantAPIError(t, "webhook "+bad, resp.StatusCode, obj, 400, "")
+	}
+	// Unpublished agents cannot be reached with their key.
+	e.do(t, "POST", "/api/agents/"+id+"/unpublish/", owner, "")
+	resp, obj := e.raw(t, "POST", "/api/webhook/agent/", map[string]string{"X-API-Key": key, "Content-Type": "application/json"}, body)
+	wantAPIError(t, "unpublished", resp.StatusCode, obj, 403, "not published")
+}
