@@ -191,4 +191,8 @@ CREATE UNIQUE INDEX workspaces_agent_idx ON workspaces (agent_id);
 ALTER TABLE runs ADD COLUMN source TEXT NOT NULL DEFAULT 'chat';
 `},
 	// Migration 5 is the outgoing webhooks'.
+	{6, "conversation sessions", `
+ALTER TABLE chats ADD COLUMN session TEXT;
+CREATE UNIQUE INDEX chats_session_idx ON chats (workspace_id, session);
+`},
 }

@@ -43,12 +43,15 @@ type WorkspaceMember struct {
 // Chat is a row of chats.
 type Chat struct {
 	bun.BaseModel `bun:"table:chats"`
-	ID            string    `bun:"id,pk"`
-	WorkspaceID   string    `bun:"workspace_id"`
-	CreatedBy     string    `bun:"created_by"`
-	Title         string    `bun:"title"`
-	CreatedAt     time.Time `bun:"created_at"`
-	UpdatedAt     time.Time `bun:"updated_at"`
+	ID            string `bun:"id,pk"`
+	WorkspaceID   string `bun:"workspace_id"`
+	CreatedBy     string `bun:"created_by"`
+	Title         string `bun:"title"`
+	// Session is the client's name for an API conversation (seed 003's
+	// session header), unique in its workspace.
+	Session   *string   `bun:"session"`
+	CreatedAt time.Time `bun:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at"`
 }
 
 // ChatSecret is a row of chat_secrets: a connection or message string, kept
