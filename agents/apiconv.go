@@ -27,6 +27,10 @@ type Ask struct {
 	Agent Agent
 	// Conversation continues that conversation; empty starts one.
 	Conversation workspaces.ChatID
+	// Session names the conversation by the client's own id (seed 003's
+	// session header): the first message with a session starts it, the
+	// next ones continue it. Ignored when Conversation is set.
+	Session string
 	// Preamble is the earlier turns a stateless request carries (seed
 	// 003's v1 conversation, OpenAI's messages), stored before Content in
 	// a new conversation.
@@ -57,7 +61,12 @@ func (c *Conversations) Ask(ctx context.Context, q Ask) (Asked, error) {
 		return Asked{}, err
 	}
 	chat := q.Conversation
-	if chat == "" {
+	if chat == "" && q.Session != "" {
+		chat, err = c.sessionConversation(ctx, ws, q)
+		if err != nil {
+			return Asked{}, err
+		}
+	} else if chat == "" {
 		if chat, err = c.newConversation(ctx, ws, q); err != nil {
 			return Asked{}, err
 		}
@@ -128,6 +137,9 @@ func (c *Conversations) newConversation(ctx context.Context, ws workspaces.Works
 	now := c.now().UTC().Truncate(time.Microsecond)
 	owner := string(q.Agent.Owner)
 	chat := &sqldb.Chat{ID: workspaces.NewID(), WorkspaceID: string(ws), CreatedBy: owner, Title: q.Source, CreatedAt: now, UpdatedAt: now}
+	if q.Session != "" {
+		chat.Session = &q.Session
+	}
 	err := c.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(chat).Exec(ctx); err != nil {
 			return err
@@ -149,10 +161,41 @@ func (c *Conversations) newConversation(ctx context.Context, ws workspaces.Works
 		}
 		return nil
 	})
+	if sqldb.IsUniqueViolation(err) && q.Session != "" {
+		return "", errSessionTaken
+	}
 	if err != nil {
 		return "", workspaces.Internal("start conversation", err)
 	}
 	return workspaces.ChatID(chat.ID), nil
+}
+
+// errSessionTaken: another request started the session's conversation.
+var errSessionTaken = errors.New("session taken")
+
+// maxSession bounds a session id.
+const maxSession = 200
+
+// sessionConversation finds or starts the conversation of q.Session.
+func (c *Conversations) sessionConversation(ctx context.Context, ws workspaces.WorkspaceID, q Ask) (workspaces.ChatID, error) {
+	if len(q.Session) > maxSession || !printable(q.Session) {
+		return "", workspaces.Errorf(workspaces.KindInvalid, "session must be at most %d printable characters", maxSession)
+	}
+	for range 2 {
+		var id string
+		err := c.db.NewSelect().Model((*sqldb.Chat)(nil)).Column("id").Where("workspace_id = ? AND session = ?", string(ws), q.Session).Scan(ctx, &id)
+		if err == nil {
+			return workspaces.ChatID(id), nil
+		}
+		if !sqldb.IsNoRows(err) {
+			return "", workspaces.Internal("find session", err)
+		}
+		chat, err := c.newConversation(ctx, ws, q)
+		if err != errSessionTaken {
+			return chat, err
+		}
+	}
+	return "", workspaces.Internal("start session", errSessionTaken)
 }
 
 // ownConversation checks that chat is a conversation of the API workspace.

@@ -90,6 +90,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/get_answer", s.handleGetAnswer())
 	mux.Handle("POST /api/find_conversation", s.handleFindConversation())
 	mux.Handle("POST /api/webhook/agent/{$}", s.handleAgentWebhook())
+	// Seed 003: the transactional and threaded APIs (bare "Authorization: <key>").
+	mux.Handle("POST /v1/{agent_id}", s.handleSeed003Transactional())
+	mux.Handle("POST /v2/{agent_id}", s.handleSeed003Threaded())
 
 	// Seed 001: the OpenAI-compatible API. (issue 5, helper A)
 

@@ -245,3 +245,91 @@ func TestAgentWebhookStartsConversationsAndEchoesMetadata(t *testing.T) {
 	resp, obj := e.raw(t, "POST", "/api/webhook/agent/", map[string]string{"X-API-Key": key, "Content-Type": "application/json"}, body)
 	wantAPIError(t, "unpublished", resp.StatusCode, obj, 403, "not published")
 }
+
+func TestSeed003TransactionalAndThreadedAPIs(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "owner@x.io")
+	id, key := e.publishedAgent(t, owner, `{}`)
+	bare := func(path, k, session, body string) (int, map[string]any) {
+		t.Helper()
+		hdr := map[string]string{"Authorization": k, "Content-Type": "application/json"}
+		if session != "" {
+			hdr["session"] = session
+		}
+		resp, obj := e.raw(t, "POST", path, hdr, body)
+		return resp.StatusCode, obj
+	}
+	conv := `{"conversation":[{"role":"system","content":"You are a helpful assistant specialized in customer service."},{"role":"user","content":"I need help with my recent order."},{"role":"assistant","content":"Could you provide your order number?"},{"role":"user","content":"Yes, it's ORDER-123456"}]}`
+	st, body := bare("/v1/"+id, key, "", conv)
+	if st != 200 || body["status"] != "success" || !strings.HasPrefix(obj(t, body, "data")["response"].(string), "This is the echo model") {
+		t.Fatalf("v1 = %d %v", st, body)
+	}
+	// The whole conversation was stored before the question.
+	_, found := e.withKey(t, "POST", "/api/find_conversation", key, `{"conversation_id":"`+str(t, body, "conversation_id")+`"}`)
+	if found["message_count"] != float64(5) {
+		t.Fatalf("stored conversation = %v", found)
+	}
+	// A user (trust) key of the owner works too.
+	_, uk := e.do(t, "POST", "/api/keys/", owner, `{"name":"trust"}`)
+	if st, body := bare("/v1/"+id, str(t, uk, "key"), "", conv); st != 200 {
+		t.Fatalf("v1 with a trust key = %d %v", st, body)
+	}
+
+	// v2 keeps the thread by the session header.
+	st, first := bare("/v2/"+id, key, "unique-session-id", `{"message":{"role":"user","content":"I need to check my order status"}}`)
+	_, second := bare("/v2/"+id, key, "unique-session-id", `{"message":{"role":"user","content":"The order number is ORD-789"}}`)
+	_, other := bare("/v2/"+id, key, "another-session", `{"message":{"role":"user","content":"hi"}}`)
+	if st != 200 || first["conversation_id"] != second["conversation_id"] || first["conversation_id"] == other["conversation_id"] {
+		t.Fatalf("v2 threads: %v %v %v", first, second, other)
+	}
+
+	for _, tc := range []struct {
+		path, key, body string
+		status          int
+		msg             string
+	}{
+		{"/v1/" + id, "", conv, 401, "Missing API key"},
+		{"/v1/" + id, "ata_nope", conv, 401, "Invalid API key"},
+		{"/v1/" + id, key, `{"conversation":[]}`, 400, "conversation is required"},
+		{"/v1/" + id, key, `{"conversation":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}`, 400, "must be the user's"},
+		{"/v1/" + id, key, `{"conversation":[{"role":"robot","content":"a"}]}`, 400, "role must be"},
+		{"/v2/" + id, key, `{}`, 400, "message is required"},
+		{"/v2/" + id, key, `{"message":{"role":"user","content":""}}`, 400, "content"},
+	} {
+		st, body := bare(tc.path, tc.key, "", tc.body)
+		if msg, _ := body["error"].(string); st != tc.status || !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s %s = %d %v, want %d %q", tc.path, tc.body, st, body, tc.status, tc.msg)
+		}
+	}
+	otherID, _ := e.publishedAgent(t, owner, `{}`)
+	if st, _ := bare("/v1/"+otherID, key, "", conv); st != 403 {
+		t.Fatalf("another agent's key = %d", st)
+	}
+}
+
+func TestSeed003StreamsWhenTheAgentStreams(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "owner@x.io")
+	id, key := e.publishedAgent(t, owner, `{"stream":true}`)
+	st, raw, hdr := e.send(t, "POST", "/v2/"+id, map[string]string{"Authorization": key, "Content-Type": "application/json"}, `{"message":{"role":"user","content":"stream please"}}`)
+	if st != 200 || hdr.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream = %d %s", st, raw)
+	}
+	var text strings.Builder
+	var last map[string]any
+	for _, line := range strings.Split(raw, "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		json.Unmarshal([]byte(data), &last)
+		if last["type"] == "content" {
+			text.WriteString(last["delta"].(string))
+		}
+	}
+	if last["type"] != "done" || last["execution_id"] == nil || !strings.HasPrefix(text.String(), "This is the echo model") {
+		t.Fatalf("stream ended with %v after %q", last, text.String())
+	}
+}

@@ -1,0 +1,200 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// Seed 003's query APIs: the transactional POST /v1/{agent_id} (the whole
+// conversation in every request) and the threaded POST /v2/{agent_id} (one
+// message; the "session" header keeps the thread). The key is sent bare,
+// "Authorization: <key>" (no "Bearer"): the agent's API key, or a user key
+// of the agent's owner (seed 003's trust keys). Errors are {"error": "..."}.
+
+// seed003Agent authenticates a v1/v2 request for agent id.
+func (s *server) seed003Agent(r *http.Request, id agents.ID) (agents.Agent, error) {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if scheme, rest, ok := strings.Cut(h, " "); ok && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "ApiKey")) {
+		h = strings.TrimSpace(rest)
+	}
+	if h == "" {
+		h = strings.TrimSpace(r.Header.Get("X-API-Key"))
+	}
+	switch {
+	case h == "":
+		return agents.Agent{}, workspaces.E(workspaces.KindUnauthenticated, "Missing API key: send 'Authorization: <your-api-key>'")
+	case workspaces.IsKey(h, workspaces.UserKey):
+		k, err := s.Workspaces.ResolveKey(r.Context(), h)
+		if err != nil {
+			return agents.Agent{}, err
+		}
+		return s.Agents.Owned(r.Context(), k.UserID, id)
+	default:
+		a, _, err := s.Agents.ResolveKey(r.Context(), h)
+		if err != nil {
+			return agents.Agent{}, err
+		}
+		if a.ID != id {
+			return agents.Agent{}, workspaces.E(workspaces.KindForbidden, "This API key belongs to another agent")
+		}
+		return a, nil
+	}
+}
+
+// seed003Fail writes err as {"error": message}.
+func (s *server) seed003Fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, _ := s.errorStatus(r, err, apiStatus, nil)
+	seed003Error(w, status, workspaces.ErrorMessage(err))
+}
+
+// seed003Message reads one {role, content} message.
+func seed003Message(raw json.RawMessage, where string) (agents.ModelMessage, error) {
+	var m struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return agents.ModelMessage{}, workspaces.E(workspaces.KindInvalid, "Invalid "+where+": expected {\"role\": \"user\", \"content\": \"...\"}")
+	}
+	switch m.Role {
+	case agents.RoleUser, agents.RoleAssistant, agents.RoleSystem:
+	default:
+		return agents.ModelMessage{}, workspaces.E(workspaces.KindInvalid, "Invalid "+where+": role must be system, user or assistant")
+	}
+	if strings.TrimSpace(m.Content) == "" || !validUTF8Text(m.Content) {
+		return agents.ModelMessage{}, workspaces.E(workspaces.KindInvalid, "Invalid "+where+": content must be non-empty text")
+	}
+	return agents.ModelMessage{Role: m.Role, Content: m.Content}, nil
+}
+
+func validUTF8Text(s string) bool { return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\uFFFD") == s }
+
+// handleSeed003Transactional is POST /v1/{agent_id} {conversation: [...]}:
+// the last message is the user's question, the ones before it the context.
+func (s *server) handleSeed003Transactional() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.seed003Agent(r, agents.ID(r.PathValue("agent_id")))
+		if err != nil {
+			s.seed003Fail(w, r, err)
+			return
+		}
+		obj, err := s.readObject(w, r, false)
+		if err != nil {
+			s.seed003Fail(w, r, err)
+			return
+		}
+		var raws []json.RawMessage
+		if raw, ok := obj["conversation"]; !ok || json.Unmarshal(raw, &raws) != nil || len(raws) == 0 {
+			seed003Error(w, http.StatusBadRequest, "conversation is required: a list of {role, content} messages")
+			return
+		}
+		msgs := make([]agents.ModelMessage, len(raws))
+		for i, raw := range raws {
+			if msgs[i], err = seed003Message(raw, "conversation message"); err != nil {
+				s.seed003Fail(w, r, err)
+				return
+			}
+		}
+		last := msgs[len(msgs)-1]
+		if last.Role != agents.RoleUser {
+			seed003Error(w, http.StatusBadRequest, "The last message of the conversation must be the user's")
+			return
+		}
+		s.seed003Answer(w, r, agents.Ask{Agent: a, Preamble: msgs[:len(msgs)-1], Content: last.Content, Source: "v1"})
+	})
+}
+
+// handleSeed003Threaded is POST /v2/{agent_id} {message: {role, content}}
+// with the "session" header naming the thread (none: a new thread).
+func (s *server) handleSeed003Threaded() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.seed003Agent(r, agents.ID(r.PathValue("agent_id")))
+		if err != nil {
+			s.seed003Fail(w, r, err)
+			return
+		}
+		obj, err := s.readObject(w, r, false)
+		if err != nil {
+			s.seed003Fail(w, r, err)
+			return
+		}
+		raw, ok := obj["message"]
+		if !ok {
+			seed003Error(w, http.StatusBadRequest, "message is required: {\"role\": \"user\", \"content\": \"...\"}")
+			return
+		}
+		m, err := seed003Message(raw, "message")
+		if err != nil {
+			s.seed003Fail(w, r, err)
+			return
+		}
+		if m.Role != agents.RoleUser {
+			seed003Error(w, http.StatusBadRequest, "Invalid message: role must be user")
+			return
+		}
+		s.seed003Answer(w, r, agents.Ask{Agent: a, Session: strings.TrimSpace(r.Header.Get("session")), Content: m.Content, Source: "v2"})
+	})
+}
+
+// seed003Answer asks and answers in seed 003's format: {"status":
+// "success", "data": {"response": ...}}, or, when the agent's stream
+// setting is on, a stream of seed 001-style events ({"type": "content",
+// "delta"} … {"type": "done"}).
+func (s *server) seed003Answer(w http.ResponseWriter, r *http.Request, q agents.Ask) {
+	asked, err := s.Conversations.Ask(r.Context(), q)
+	if err != nil {
+		s.seed003Fail(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), syncAnswerTimeout)
+	defer cancel()
+	if q.Agent.Settings().Stream {
+		s.seed003Stream(ctx, w, q, asked)
+		return
+	}
+	res, err := s.Conversations.Await(ctx, q.Agent.ID, asked.Workspace, asked.Conversation, asked.Request, asked.Seq, nil)
+	if err != nil {
+		if r.Context().Err() == nil {
+			seed003Error(w, http.StatusGatewayTimeout, "The agent is still answering; request "+string(asked.Request))
+		}
+		return
+	}
+	if res.Status != agents.RunCompleted {
+		seed003Error(w, http.StatusBadGateway, "The agent could not answer: "+res.Error)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status": "success", "data": map[string]any{"response": res.Answer},
+		"conversation_id": asked.Conversation, "request_id": asked.Request,
+	})
+}
+
+func (s *server) seed003Stream(ctx context.Context, w http.ResponseWriter, q agents.Ask, asked agents.Asked) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	send := func(v any) error {
+		b, _ := json.Marshal(v)
+		if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	res, err := s.Conversations.Await(ctx, q.Agent.ID, asked.Workspace, asked.Conversation, asked.Request, asked.Seq, func(text string) error {
+		return send(map[string]string{"type": "content", "delta": text})
+	})
+	switch {
+	case err != nil:
+		send(map[string]any{"type": "error", "error": "the stream was interrupted", "execution_id": asked.Request})
+	case res.Status != agents.RunCompleted:
+		send(map[string]any{"type": "error", "error": res.Error, "execution_id": asked.Request})
+	default:
+		send(map[string]any{"type": "done", "execution_id": asked.Request, "conversation_id": asked.Conversation})
+	}
+}
