@@ -93,6 +93,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	// Seed 003: the transactional and threaded APIs (bare "Authorization: <key>").
 	mux.Handle("POST /v1/{agent_id}", s.handleSeed003Transactional())
 	mux.Handle("POST /v2/{agent_id}", s.handleSeed003Threaded())
+	// Seed 001's stateful chat (the OpenAI-compatible part is below).
+	mux.Handle("POST /v1/api/chat", s.handleStatefulChat())
 
 	// Seed 001: the OpenAI-compatible API. (issue 5, helper A)
 

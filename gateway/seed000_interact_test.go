@@ -333,3 +333,81 @@ func TestSeed003StreamsWhenTheAgentStreams(t *testing.T) {
 		t.Fatalf("stream ended with %v after %q", last, text.String())
 	}
 }
+
+func TestSeed001StatefulChat(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "owner@x.io")
+	id, key := e.publishedAgent(t, owner, `{}`)
+	post := func(auth, body string) (int, string) {
+		t.Helper()
+		st, raw, _ := e.send(t, "POST", "/v1/api/chat", map[string]string{"Authorization": auth, "Content-Type": "application/json"}, body)
+		return st, raw
+	}
+	// Seed 001's request, non-streaming, with the agent as the model.
+	st, raw := post("Bearer "+owner, `{"chatId":"chat_abc123","messages":[{"id":"msg_1","role":"user","parts":[{"type":"text","text":"What is machine learning?"}]}],"model":"`+id+`","temperature":0.7,"maxTokens":500}`)
+	var msg struct {
+		Role  string
+		Parts []struct{ Type, Text string }
+		Meta  map[string]any `json:"metadata"`
+	}
+	json.Unmarshal([]byte(raw), &msg)
+	if st != 200 || msg.Role != "assistant" || len(msg.Parts) != 1 || !strings.HasPrefix(msg.Parts[0].Text, "This is the echo model") || msg.Meta["finishReason"] != "stop" {
+		t.Fatalf("chat = %d %s", st, raw)
+	}
+	conv := msg.Meta["conversationId"]
+	// The same chatId continues the same conversation; streamType data
+	// streams seed 001's events.
+	st, raw = post("Bearer "+key, `{"chatId":"chat_abc123","messages":[{"role":"user","parts":[{"type":"text","text":"more"}]}],"stream":true,"streamType":"data"}`)
+	var deltas int
+	var last map[string]any
+	for _, line := range strings.Split(raw, "\n") {
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			last = nil
+			json.Unmarshal([]byte(data), &last)
+			if last["type"] == "content" {
+				deltas++
+			}
+		}
+	}
+	if st != 200 || deltas == 0 || last["type"] != "done" || last["metadata"].(map[string]any)["conversationId"] != conv {
+		t.Fatalf("stream = %d %s", st, raw)
+	}
+	// streamType text is the bare text; the short form {message} works.
+	st, raw = post("Bearer "+key, `{"message":"Write a story about AI","stream":true,"streamType":"text"}`)
+	if st != 200 || !strings.HasPrefix(raw, "This is the echo model") {
+		t.Fatalf("text stream = %d %q", st, raw)
+	}
+	// A catalogue model answers directly.
+	st, raw = post("Bearer "+owner, `{"messages":[{"role":"user","content":"hi there"}],"model":"echo"}`)
+	if st != 200 || !strings.Contains(raw, "This is the echo model") {
+		t.Fatalf("model chat = %d %s", st, raw)
+	}
+	// Errors in seed 001's shape.
+	for _, tc := range []struct {
+		auth, body string
+		status     int
+		code       string
+	}{
+		{"", `{"message":"x","model":"echo"}`, 401, "unauthenticated"},
+		{"Bearer " + owner, `{"message":"x"}`, 400, "missing_parameter"},
+		{"Bearer " + owner, `{"message":"x","model":"nope"}`, 404, "model_not_found"},
+		{"Bearer " + owner, `{"model":"echo"}`, 400, "missing_parameter"},
+		{"Bearer " + owner, `{"message":"x","model":"echo","streamType":"xml"}`, 400, "invalid_parameter"},
+		{"Bearer " + owner, `{"message":`, 400, "invalid_json"},
+		{"Bearer " + key, `{"message":"x","model":"echo"}`, 401, "invalid_api_key"},
+		{"Bearer " + owner, `{"message":"x","model":"gpt-4o"}`, 503, "model_unavailable"},
+	} {
+		st, raw := post(tc.auth, tc.body)
+		var body struct{ Error struct{ Type, Message, Code string } }
+		json.Unmarshal([]byte(raw), &body)
+		if st != tc.status || body.Error.Code != tc.code || body.Error.Message == "" || body.Error.Type == "" {
+			t.Errorf("%s = %d %s, want %d %s", tc.body, st, raw, tc.status, tc.code)
+		}
+	}
+	// Seed 001's documented message for a missing model.
+	_, raw = post("Bearer "+owner, `{"message":"x"}`)
+	if !strings.Contains(raw, `"message":"Agent ID is required"`) {
+		t.Fatalf("missing model = %s", raw)
+	}
+}

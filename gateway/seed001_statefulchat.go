@@ -1,0 +1,293 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// Seed 001's stateful chat, POST /v1/api/chat: {chatId, messages
+// (UIMessage[]: {id, role, parts: [{type: "text", text}]}, or {role,
+// content}), model, stream, streamType: "text" | "data", temperature,
+// maxTokens}, or the short form {message, stream}. With an agent as the
+// model, chatId names the agent's conversation (kept by the server, like
+// seed 003's session): only the last user message is sent, and the agent's
+// memory supplies the rest. With a catalogue model, the messages are the
+// conversation. Errors are seed 001's {"error": {type, message, code}}.
+
+// uiMessage is a UIMessage (the Vercel AI SDK's) or a plain message.
+type uiMessage struct {
+	ID      string `json:"id"`
+	Role    string `json:"role"`
+	Content string `json:"content"`
+	Parts   []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	} `json:"parts"`
+}
+
+func (m uiMessage) text() string {
+	if len(m.Parts) == 0 {
+		return m.Content
+	}
+	var b strings.Builder
+	for _, p := range m.Parts {
+		if p.Type == "text" {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+type statefulChatRequest struct {
+	ChatID      string      `json:"chatId"`
+	Messages    []uiMessage `json:"messages"`
+	Message     string      `json:"message"`
+	Model       string      `json:"model"`
+	Stream      bool        `json:"stream"`
+	StreamType  string      `json:"streamType"`
+	Temperature *float64    `json:"temperature"`
+	MaxTokens   int         `json:"maxTokens"`
+}
+
+// chatError writes seed 001's error shape.
+func chatError(w http.ResponseWriter, status int, typ, message, code string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"type": typ, "message": message, "code": code}})
+}
+
+// chatFail writes err in seed 001's shape, its kind picking the status.
+func (s *server) chatFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, kind := s.errorStatus(r, err, apiStatus, nil)
+	typ := map[workspaces.Kind]string{
+		workspaces.KindInvalid: "invalid_request", workspaces.KindUnauthenticated: "authentication_error",
+		workspaces.KindForbidden: "permission_error", workspaces.KindNotFound: "not_found",
+		workspaces.KindTooLarge: "invalid_request",
+	}[kind]
+	if typ == "" {
+		typ = "api_error"
+	}
+	chatError(w, status, typ, workspaces.ErrorMessage(err), kind.String())
+}
+
+// chatCaller is who calls seed 001's chat: a user (JWT or user key), or an
+// agent key (which reaches its agent only).
+type chatCaller struct {
+	user  workspaces.UserID
+	agent *agents.Agent
+}
+
+func (s *server) chatAuth(r *http.Request) (chatCaller, error) {
+	if key := agentKey(r); key != "" {
+		a, _, err := s.Agents.ResolveKey(r.Context(), key)
+		if err != nil {
+			return chatCaller{}, err
+		}
+		return chatCaller{user: a.Owner, agent: &a}, nil
+	}
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return chatCaller{}, workspaces.E(workspaces.KindUnauthenticated, "Missing or invalid API key: send 'Authorization: Bearer <your_key>'")
+	}
+	user, err := s.bearerUser(r, strings.TrimSpace(token))
+	return chatCaller{user: user}, err
+}
+
+// handleStatefulChat is POST /v1/api/chat.
+func (s *server) handleStatefulChat() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, err := s.chatAuth(r)
+		if err != nil {
+			s.chatFail(w, r, err)
+			return
+		}
+		var req statefulChatRequest
+		body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if err := json.NewDecoder(body).Decode(&req); err != nil {
+			chatError(w, http.StatusBadRequest, "invalid_request", "Malformed JSON: "+err.Error(), "invalid_json")
+			return
+		}
+		if req.StreamType != "" && req.StreamType != "text" && req.StreamType != "data" {
+			chatError(w, http.StatusBadRequest, "invalid_request", `streamType must be "text" or "data"`, "invalid_parameter")
+			return
+		}
+		var msgs []agents.ModelMessage
+		for _, m := range req.Messages {
+			switch m.Role {
+			case agents.RoleUser, agents.RoleAssistant, agents.RoleSystem:
+			default:
+				chatError(w, http.StatusBadRequest, "invalid_request", "Each message's role must be user, assistant or system", "invalid_parameter")
+				return
+			}
+			if t := m.text(); t != "" {
+				msgs = append(msgs, agents.ModelMessage{Role: m.Role, Content: t})
+			}
+		}
+		if req.Message != "" {
+			msgs = append(msgs, agents.ModelMessage{Role: agents.RoleUser, Content: req.Message})
+		}
+		if len(msgs) == 0 || msgs[len(msgs)-1].Role != agents.RoleUser {
+			chatError(w, http.StatusBadRequest, "invalid_request", "The conversation must end with a user message", "missing_parameter")
+			return
+		}
+		// The model: an agent (the key's own, or the caller's by id), or a
+		// catalogue model.
+		var agent *agents.Agent
+		switch {
+		case caller.agent != nil && (req.Model == "" || req.Model == string(caller.agent.ID)):
+			agent = caller.agent
+		case caller.agent != nil:
+			chatError(w, http.StatusUnauthorized, "authentication_error", "This API key reaches only its own agent", "invalid_api_key")
+			return
+		case req.Model == "":
+			chatError(w, http.StatusBadRequest, "invalid_request", "Agent ID is required", "missing_parameter")
+			return
+		case s.Catalogue != nil && s.catalogueHas(req.Model):
+		default:
+			a, err := s.Agents.Owned(r.Context(), caller.user, agents.ID(req.Model))
+			if err != nil {
+				chatError(w, http.StatusNotFound, "not_found", "No agent or model named '"+req.Model+"'", "model_not_found")
+				return
+			}
+			agent = &a
+		}
+		chat := &chatStream{w: w, data: req.StreamType != "text", on: req.Stream}
+		if agent != nil {
+			s.statefulAgentChat(r, chat, *agent, req, msgs)
+			return
+		}
+		s.statefulModelChat(r, chat, req, msgs)
+	})
+}
+
+func (s *server) catalogueHas(model string) bool {
+	_, ok := s.Catalogue.Lookup(model)
+	return ok
+}
+
+// statefulAgentChat asks the agent in the conversation chatId names.
+func (s *server) statefulAgentChat(r *http.Request, chat *chatStream, a agents.Agent, req statefulChatRequest, msgs []agents.ModelMessage) {
+	q := agents.Ask{Agent: a, Content: msgs[len(msgs)-1].Content, Source: "chat-api", Session: req.ChatID}
+	if req.ChatID == "" {
+		q.Preamble = msgs[:len(msgs)-1]
+	}
+	asked, err := s.Conversations.Ask(r.Context(), q)
+	if err != nil {
+		s.chatFail(chat.w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), syncAnswerTimeout)
+	defer cancel()
+	var delta func(string) error
+	if chat.on {
+		chat.start()
+		delta = chat.delta
+	}
+	res, err := s.Conversations.Await(ctx, a.ID, asked.Workspace, asked.Conversation, asked.Request, asked.Seq, delta)
+	meta := map[string]any{"model": a.ID, "chatId": req.ChatID, "conversationId": asked.Conversation, "executionId": asked.Request}
+	switch {
+	case err != nil:
+		chat.fail(r, s, workspaces.E(workspaces.KindUnavailable, "The agent is still answering; its answer stays in the conversation"))
+	case res.Status != agents.RunCompleted:
+		chat.fail(r, s, workspaces.E(workspaces.KindInternal, "The agent could not answer: "+res.Error))
+	default:
+		meta["tokensUsed"], meta["finishReason"] = res.Usage.InputTokens+res.Usage.OutputTokens, "stop"
+		chat.done("msg_"+string(asked.Request), res.Answer, string(asked.Request), meta)
+	}
+}
+
+// statefulModelChat answers with a catalogue model directly; a client that
+// leaves cancels the model call.
+func (s *server) statefulModelChat(r *http.Request, chat *chatStream, req statefulChatRequest, msgs []agents.ModelMessage) {
+	if why := s.Catalogue.Why(req.Model); why != "" {
+		chatError(chat.w, http.StatusServiceUnavailable, "api_error", why, "model_unavailable")
+		return
+	}
+	provider, upstream, _ := s.Catalogue.Provider(req.Model)
+	if chat.on {
+		chat.start()
+	}
+	resp, err := provider.Stream(r.Context(), agents.ModelRequest{Model: upstream, Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens},
+		func(d agents.Delta) error {
+			if chat.on && d.Text != "" {
+				return chat.delta(d.Text)
+			}
+			return nil
+		})
+	if err != nil {
+		if r.Context().Err() == nil {
+			chat.fail(r, s, workspaces.Internal("model call", err))
+		}
+		return
+	}
+	id := "msg_" + workspaces.NewID()
+	chat.done(id, resp.Text, id, map[string]any{"model": req.Model, "tokensUsed": resp.Usage.InputTokens + resp.Usage.OutputTokens, "finishReason": resp.FinishReason, "chatId": req.ChatID})
+}
+
+// chatStream writes seed 001's chat answer: one JSON message, or a stream
+// of {"type": "content", "delta"} … {"type": "done"} events (streamType
+// "data"), or of the bare text (streamType "text").
+type chatStream struct {
+	w       http.ResponseWriter
+	data    bool
+	on      bool
+	started bool
+}
+
+func (c *chatStream) start() {
+	c.started = true
+	if c.data {
+		c.w.Header().Set("Content-Type", "text/event-stream")
+	} else {
+		c.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	c.w.Header().Set("Cache-Control", "no-cache")
+	c.w.WriteHeader(http.StatusOK)
+	http.NewResponseController(c.w).Flush()
+}
+
+func (c *chatStream) event(v any) error {
+	b, _ := json.Marshal(v)
+	if _, err := c.w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
+		return err
+	}
+	return http.NewResponseController(c.w).Flush()
+}
+
+func (c *chatStream) delta(text string) error {
+	if c.data {
+		return c.event(map[string]string{"type": "content", "delta": text})
+	}
+	if _, err := c.w.Write([]byte(text)); err != nil {
+		return err
+	}
+	return http.NewResponseController(c.w).Flush()
+}
+
+func (c *chatStream) done(id, text, execution string, meta map[string]any) {
+	switch {
+	case !c.started:
+		writeJSON(c.w, http.StatusOK, map[string]any{"id": id, "role": "assistant",
+			"parts": []map[string]string{{"type": "text", "text": text}}, "metadata": meta})
+	case c.data:
+		c.event(map[string]any{"type": "done", "execution_id": execution, "metadata": meta})
+	}
+}
+
+// fail reports err: as an error response before the stream started, as an
+// error event after (so a cut answer is never mistaken for a whole one).
+func (c *chatStream) fail(r *http.Request, s *server, err error) {
+	if !c.started {
+		s.chatFail(c.w, r, err)
+		return
+	}
+	if c.data {
+		c.event(map[string]any{"type": "error", "error": map[string]string{"type": "api_error", "message": workspaces.ErrorMessage(err)}})
+		return
+	}
+	// Bare text has no way to say it: break the connection instead.
+	panic(http.ErrAbortHandler)
+}
