@@ -93,10 +93,25 @@ func (s *server) routes(mux *http.ServeMux) {
 	// Seed 003: the transactional and threaded APIs (bare "Authorization: <key>").
 	mux.Handle("POST /v1/{agent_id}", s.handleSeed003Transactional())
 	mux.Handle("POST /v2/{agent_id}", s.handleSeed003Threaded())
+	// Seed 000 §6: files.
+	mux.Handle("PUT /api/upload_file", s.handleUploadFile())
+	mux.Handle("GET /api/download_file", s.handleDownloadFile())
+	mux.Handle("POST /api/create_upload_url", s.handleCreateUploadURL())
+	mux.Handle("POST /api/get_download_url", s.handleGetDownloadURL())
+	mux.Handle("PUT /api/files/upload", s.handleSignedUpload())
+	mux.Handle("GET /api/files/{id}", s.handleSignedDownload())
 	// Seed 001's stateful chat (the OpenAI-compatible part is below).
 	mux.Handle("POST /v1/api/chat", s.handleStatefulChat())
 
 	// Seed 001: the OpenAI-compatible API. (issue 5, helper A)
+	// Under seed 001's base URL /v1/api and OpenAI's own /v1.
+	chatCompletions, completions := s.handleChatCompletions(), s.handleCompletions()
+	mux.Handle("POST /v1/api/chat/completions", chatCompletions)
+	mux.Handle("POST /v1/chat/completions", chatCompletions)
+	mux.Handle("POST /v1/api/completions", completions)
+	mux.Handle("POST /v1/completions", completions)
+	mux.Handle("GET /v1/api/models", s.handleListModels())
+	mux.Handle("GET /v1/api/models/{model}", s.handleGetModel())
 
 	// Outgoing webhooks. (issue 5, helper B)
 

@@ -61,8 +61,9 @@ func newRunningEnv(t *testing.T) *env {
 	done := make(chan struct{})
 	go func() { runner.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; nats.Close() })
+	files := agents.NewFiles(db, agents.FilesConfig{Dir: t.TempDir(), Secret: []byte("test file key"), MaxBytes: 1 << 20})
 	h := gateway.NewServer(gateway.Deps{
-		Logger: slog.New(slog.DiscardHandler), Workspaces: ws, Agents: ag, Tokens: tokens, Conversations: conv, Catalogue: catalogue,
+		Logger: slog.New(slog.DiscardHandler), Workspaces: ws, Agents: ag, Tokens: tokens, Conversations: conv, Catalogue: catalogue, Files: files,
 		Checks: map[string]func(context.Context) error{"database": db.Ping},
 	}, gateway.Config{})
 	srv := httptest.NewServer(h)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/workspaces"
@@ -17,6 +18,8 @@ type Deps struct {
 	Tokens     *workspaces.Tokens
 	// Conversations serves chat history; nil answers 503 there.
 	Conversations *agents.Conversations
+	// Files stores agents' files (seed 000 §6); nil answers 503 there.
+	Files *agents.Files
 	// Catalogue lists the models (GET /v1/models); nil lists none.
 	Catalogue *agents.Catalogue
 	// Checks are the readiness checks of /readyz, by name ("database", ...).
@@ -27,6 +30,10 @@ type Deps struct {
 type Config struct {
 	// MaxBodyBytes caps JSON request bodies. Zero means 1 MiB.
 	MaxBodyBytes int64
+	// StreamPing is how long an OpenAI-compatible stream may stay silent
+	// (before the model's first token too) before it sends a ": ping"
+	// comment, so proxies keep it open. Zero means 10 seconds.
+	StreamPing time.Duration
 }
 
 // NewServer returns the gateway's handler. It does not listen.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -161,6 +162,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	ag.Check(catalogue, scripts)
 	conv := agents.NewConversations(db, ws, agents.NewEvents(chatLog), queue, nats.Conn, agents.ConversationsConfig{})
 	tokens := workspaces.NewTokens(secret, cfg.jwtTTL, nil)
+	// Signed file URLs use their own key, derived from the JWT secret.
+	fileKey := sha256.Sum256(append([]byte("atrium files\x00"), secret...))
+	files := agents.NewFiles(db, agents.FilesConfig{Dir: filepath.Join(cfg.dataDir, "files"), Secret: fileKey[:]})
 	checks := map[string]func(context.Context) error{
 		"database": db.Ping,
 		"nats":     nats.Ping,
@@ -171,7 +175,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if cfg.roles.gateway {
 		root.Handle("/", gateway.NewServer(gateway.Deps{
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
-			Conversations: conv, Catalogue: catalogue,
+			Conversations: conv, Catalogue: catalogue, Files: files,
 		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))

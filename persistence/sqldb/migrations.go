@@ -190,9 +190,72 @@ ALTER TABLE workspaces ADD COLUMN agent_id TEXT REFERENCES agents(id) ON DELETE 
 CREATE UNIQUE INDEX workspaces_agent_idx ON workspaces (agent_id);
 ALTER TABLE runs ADD COLUMN source TEXT NOT NULL DEFAULT 'chat';
 `},
-	// Migration 5 is the outgoing webhooks'.
+	{5, "outgoing webhooks", `
+CREATE TABLE webhook_endpoints (
+	id TEXT PRIMARY KEY,
+	owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	agent_id TEXT REFERENCES agents(id) ON DELETE CASCADE,
+	url TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	events TEXT NOT NULL DEFAULT '',
+	enabled BOOLEAN NOT NULL DEFAULT TRUE,
+	disabled_reason TEXT NOT NULL DEFAULT '',
+	secret TEXT NOT NULL,
+	previous_secret TEXT NOT NULL DEFAULT '',
+	previous_secret_until {{ts}},
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX webhook_endpoints_owner_idx ON webhook_endpoints (owner_id, created_at);
+
+CREATE TABLE webhook_deliveries (
+	id TEXT PRIMARY KEY,
+	endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+	owner_id TEXT NOT NULL,
+	event TEXT NOT NULL,
+	payload TEXT NOT NULL,
+	status TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	round INTEGER NOT NULL DEFAULT 0,
+	round_attempts INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at {{ts}},
+	last_status_code INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at);
+CREATE INDEX webhook_deliveries_created_idx ON webhook_deliveries (created_at);
+
+CREATE TABLE webhook_attempts (
+	id TEXT PRIMARY KEY,
+	delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+	attempt INTEGER NOT NULL,
+	status_code INTEGER NOT NULL DEFAULT 0,
+	duration_ms INTEGER NOT NULL DEFAULT 0,
+	error TEXT NOT NULL DEFAULT '',
+	response_body TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id, attempt);
+`},
 	{6, "conversation sessions", `
 ALTER TABLE chats ADD COLUMN session TEXT;
 CREATE UNIQUE INDEX chats_session_idx ON chats (workspace_id, session);
+`},
+	{7, "files", `
+CREATE TABLE files (
+	id TEXT PRIMARY KEY,
+	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	owner_id TEXT NOT NULL,
+	conversation_id TEXT,
+	name TEXT NOT NULL,
+	content_type TEXT NOT NULL,
+	size BIGINT NOT NULL,
+	sha256 TEXT NOT NULL,
+	source TEXT NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX files_agent_idx ON files (agent_id, created_at);
 `},
 }

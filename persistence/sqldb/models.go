@@ -204,3 +204,76 @@ type AgentPackage struct {
 	Manifest      string    `bun:"manifest"`
 	CreatedAt     time.Time `bun:"created_at"`
 }
+
+// WebhookEndpoint is a row of webhook_endpoints: a user's outgoing webhook.
+// AgentID nil means all the user's agents; Events is comma-separated, empty
+// for all. Secret is the signing key as shown to the user ("whsec_…"), kept
+// as-is because signing needs it; PreviousSecret still signs until
+// PreviousSecretUntil after a rotation.
+type WebhookEndpoint struct {
+	bun.BaseModel       `bun:"table:webhook_endpoints"`
+	ID                  string     `bun:"id,pk"`
+	OwnerID             string     `bun:"owner_id"`
+	AgentID             *string    `bun:"agent_id"`
+	URL                 string     `bun:"url"`
+	Description         string     `bun:"description"`
+	Events              string     `bun:"events"`
+	Enabled             bool       `bun:"enabled"`
+	DisabledReason      string     `bun:"disabled_reason"`
+	Secret              string     `bun:"secret"`
+	PreviousSecret      string     `bun:"previous_secret"`
+	PreviousSecretUntil *time.Time `bun:"previous_secret_until"`
+	CreatedAt           time.Time  `bun:"created_at"`
+	UpdatedAt           time.Time  `bun:"updated_at"`
+}
+
+// WebhookDelivery is a row of webhook_deliveries: one event for one
+// endpoint, with its payload exactly as sent. Round counts manual
+// redeliveries; RoundAttempts the attempts since the last one.
+type WebhookDelivery struct {
+	bun.BaseModel  `bun:"table:webhook_deliveries"`
+	ID             string     `bun:"id,pk"`
+	EndpointID     string     `bun:"endpoint_id"`
+	OwnerID        string     `bun:"owner_id"`
+	Event          string     `bun:"event"`
+	Payload        string     `bun:"payload"`
+	Status         string     `bun:"status"`
+	Attempts       int        `bun:"attempts"`
+	Round          int        `bun:"round"`
+	RoundAttempts  int        `bun:"round_attempts"`
+	NextAttemptAt  *time.Time `bun:"next_attempt_at"`
+	LastStatusCode int        `bun:"last_status_code"`
+	LastError      string     `bun:"last_error"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	UpdatedAt      time.Time  `bun:"updated_at"`
+}
+
+// WebhookAttempt is a row of webhook_attempts: one HTTP request of a
+// delivery and what came back.
+type WebhookAttempt struct {
+	bun.BaseModel `bun:"table:webhook_attempts"`
+	ID            string    `bun:"id,pk"`
+	DeliveryID    string    `bun:"delivery_id"`
+	Attempt       int       `bun:"attempt"`
+	StatusCode    int       `bun:"status_code"`
+	DurationMS    int64     `bun:"duration_ms"`
+	Error         string    `bun:"error"`
+	ResponseBody  string    `bun:"response_body"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// File is a row of files: an upload or a file a tool made, stored on disk
+// under the data dir, scoped to its agent.
+type File struct {
+	bun.BaseModel  `bun:"table:files"`
+	ID             string    `bun:"id,pk"`
+	AgentID        string    `bun:"agent_id"`
+	OwnerID        string    `bun:"owner_id"`
+	ConversationID *string   `bun:"conversation_id"`
+	Name           string    `bun:"name"`
+	ContentType    string    `bun:"content_type"`
+	Size           int64     `bun:"size"`
+	SHA256         string    `bun:"sha256"`
+	Source         string    `bun:"source"`
+	CreatedAt      time.Time `bun:"created_at"`
+}

@@ -1,0 +1,393 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/atrium-hq/atrium/agents"
+)
+
+// defaultStreamPing is Config.StreamPing's default.
+const defaultStreamPing = 10 * time.Second
+
+// streamPing returns the idle time after which a stream sends ": ping".
+func (s *server) streamPing() time.Duration {
+	if s.cfg.StreamPing > 0 {
+		return s.cfg.StreamPing
+	}
+	return defaultStreamPing
+}
+
+// completionStream writes one streamed completion as OpenAI does: a
+// "data: {chunk}" event per piece of each choice, the choice's last chunk
+// with its finish_reason, a usage chunk when asked for, then "data:
+// [DONE]". A failure after the stream started is a "data: {"error": ...}"
+// event and no [DONE], so no client takes a cut answer for a whole one.
+//
+// Nothing is sent before the model's first piece, so a model that fails at
+// once (a rate limit, a refused request) still gets its HTTP status; but a
+// model slow to start gets the 200 and a ": ping" comment when the ping
+// interval passes, and so does any stream idle that long, so proxies keep
+// the connection open.
+//
+// Choices stream from their own goroutines (n > 1) and pings from a
+// timer's, so every write holds mu. Chunks are built by hand into one
+// reused buffer: the streaming loop allocates nothing per chunk.
+type completionStream struct {
+	w       http.ResponseWriter
+	flusher http.Flusher
+	ping    time.Duration
+	timer   *time.Timer
+	// head is every chunk's start, `{"id":…,"object":…,"created":…,"model":…,`.
+	head []byte
+	chat bool
+	// callPrefix makes ids for tool calls whose upstream gave none.
+	callPrefix string
+
+	mu sync.Mutex // guards the following fields, and writes to w
+	// started is whether the status and headers are sent.
+	started bool
+	// closed is set when the handler is done with the stream: the timer
+	// must not write after that.
+	closed bool
+	// err is the first write error: the client has gone.
+	err error
+	// last is when the stream last sent anything (or was opened).
+	last    time.Time
+	buf     []byte
+	choices []streamChoice
+}
+
+// streamChoice is what a choice's stream has sent so far.
+type streamChoice struct {
+	// role is whether its first chunk, with the role, is sent.
+	role bool
+	// calls[i] is whether tool call i's first piece (its id, type and
+	// name) is sent.
+	calls []bool
+}
+
+// newCompletionStream opens a stream of n choices; chat picks
+// chat.completion.chunk over text_completion chunks.
+func (s *server) newCompletionStream(w http.ResponseWriter, id, model string, created int64, n int, chat bool) *completionStream {
+	c := &completionStream{w: w, ping: s.streamPing(), chat: chat, callPrefix: "call_" + id[len(id)-12:] + "_", last: time.Now(),
+		buf: make([]byte, 0, 512), choices: make([]streamChoice, n)}
+	object := "text_completion"
+	if chat {
+		object = "chat.completion.chunk"
+	}
+	c.head = append(c.head, `{"id":`...)
+	c.head = appendJSONString(c.head, id)
+	c.head = append(c.head, `,"object":"`...)
+	c.head = append(c.head, object...)
+	c.head = append(c.head, `","created":`...)
+	c.head = strconv.AppendInt(c.head, created, 10)
+	c.head = append(c.head, `,"model":`...)
+	c.head = appendJSONString(c.head, model)
+	c.head = append(c.head, ',')
+	// The flusher is found once, not per chunk as http.ResponseController
+	// would.
+	for rw := w; rw != nil; {
+		if f, ok := rw.(http.Flusher); ok {
+			c.flusher = f
+			break
+		}
+		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		rw = u.Unwrap()
+	}
+	c.timer = time.AfterFunc(c.ping, c.tick)
+	return c
+}
+
+// Started reports whether the response's status is sent: after that,
+// errors go in the stream.
+func (c *completionStream) Started() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.started
+}
+
+// clientGone reports whether a write to the client failed.
+func (c *completionStream) clientGone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err != nil
+}
+
+// close stops the pings; nothing is written after it.
+func (c *completionStream) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.timer.Stop()
+}
+
+// tick sends ": ping" when the stream has been idle for the ping interval,
+// and sets the timer for the next check.
+func (c *completionStream) tick() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.err != nil {
+		return
+	}
+	next := c.ping
+	if idle := time.Since(c.last); idle < c.ping {
+		next = c.ping - idle
+	} else {
+		c.buf = append(c.buf[:0], ": ping\n\n"...)
+		c.send()
+	}
+	c.timer.Reset(next)
+}
+
+// send writes c.buf, sending the headers first if they are not sent yet,
+// and flushes. c.mu is held.
+func (c *completionStream) send() error {
+	if c.err != nil {
+		return c.err
+	}
+	if !c.started {
+		h := c.w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Accel-Buffering", "no") // nginx would hold the stream back
+		c.w.WriteHeader(http.StatusOK)
+		c.started = true
+	}
+	if _, err := c.w.Write(c.buf); err != nil {
+		c.err = err
+		return err
+	}
+	if c.flusher != nil {
+		c.flusher.Flush()
+	}
+	c.last = time.Now()
+	return nil
+}
+
+// chunkStart starts an event with the chunk's head. c.mu is held.
+func (c *completionStream) chunkStart() {
+	c.buf = append(c.buf[:0], "data: "...)
+	c.buf = append(c.buf, c.head...)
+}
+
+// chunkEnd ends a chunk whose choice is open after its delta or text, with
+// finish (empty means null). c.mu is held.
+func (c *completionStream) chunkEnd(finish string) {
+	if c.chat {
+		c.buf = append(c.buf, `},"logprobs":null,"finish_reason":`...)
+	} else {
+		c.buf = append(c.buf, `,"logprobs":null,"finish_reason":`...)
+	}
+	if finish == "" {
+		c.buf = append(c.buf, "null"...)
+	} else {
+		c.buf = appendJSONString(c.buf, finish)
+	}
+	c.buf = append(c.buf, "}]}\n\n"...)
+}
+
+// choiceStart opens choice i's object up to its delta's fields (chat) or
+// its text (text completion). c.mu is held.
+func (c *completionStream) choiceStart(i int) {
+	if c.chat {
+		c.buf = append(c.buf, `"choices":[{"index":`...)
+		c.buf = strconv.AppendInt(c.buf, int64(i), 10)
+		c.buf = append(c.buf, `,"delta":{`...)
+		return
+	}
+	c.buf = append(c.buf, `"choices":[{"index":`...)
+	c.buf = strconv.AppendInt(c.buf, int64(i), 10)
+	c.buf = append(c.buf, `,"text":`...)
+}
+
+// delta sends a piece of choice i's answer. It is a provider's emit.
+func (c *completionStream) delta(i int, d agents.Delta) error {
+	if d.ToolCall == nil && d.Text == "" {
+		return nil
+	}
+	if d.ToolCall != nil && !c.chat {
+		return nil // a text completion offers no tools
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	ch := &c.choices[i]
+	c.chunkStart()
+	c.choiceStart(i)
+	if !c.chat {
+		c.buf = appendJSONString(c.buf, d.Text)
+		c.chunkEnd("")
+		return c.send()
+	}
+	if !ch.role {
+		c.buf = append(c.buf, `"role":"assistant",`...)
+		ch.role = true
+	}
+	if tc := d.ToolCall; tc != nil {
+		c.buf = append(c.buf, `"tool_calls":[{"index":`...)
+		c.buf = strconv.AppendInt(c.buf, int64(tc.Index), 10)
+		first := tc.Index >= len(ch.calls) || !ch.calls[tc.Index]
+		if first {
+			// Clients (the AI SDK among them) want the id and the name
+			// in a call's first piece.
+			for tc.Index >= len(ch.calls) {
+				ch.calls = append(ch.calls, false)
+			}
+			ch.calls[tc.Index] = true
+			id := tc.ID
+			if id == "" {
+				id = c.callPrefix + strconv.Itoa(i) + "_" + strconv.Itoa(tc.Index)
+			}
+			c.buf = append(c.buf, `,"id":`...)
+			c.buf = appendJSONString(c.buf, id)
+			c.buf = append(c.buf, `,"type":"function","function":{"name":`...)
+			c.buf = appendJSONString(c.buf, tc.Name)
+			c.buf = append(c.buf, ',')
+		} else {
+			c.buf = append(c.buf, `,"function":{`...)
+		}
+		c.buf = append(c.buf, `"arguments":`...)
+		c.buf = appendJSONString(c.buf, tc.Arguments)
+		c.buf = append(c.buf, "}}]"...)
+	} else {
+		c.buf = append(c.buf, `"content":`...)
+		c.buf = appendJSONString(c.buf, d.Text)
+	}
+	c.chunkEnd("")
+	return c.send()
+}
+
+// finish sends choice i's last chunk, with its finish_reason.
+func (c *completionStream) finish(i int, resp agents.ModelResponse) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := &c.choices[i]
+	if c.chat && !ch.role {
+		// An empty answer still has its role.
+		c.chunkStart()
+		c.choiceStart(i)
+		c.buf = append(c.buf, `"role":"assistant","content":""`...)
+		c.chunkEnd("")
+		ch.role = true
+		if err := c.send(); err != nil {
+			return err
+		}
+	}
+	c.chunkStart()
+	c.choiceStart(i)
+	if !c.chat {
+		c.buf = append(c.buf, `""`...)
+	}
+	c.chunkEnd(finishReason(resp))
+	return c.send()
+}
+
+// usage sends the usage chunk: no choices, the whole response's usage.
+func (c *completionStream) usage(u agents.Usage) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.chunkStart()
+	c.buf = append(c.buf, `"choices":[],"usage":{"prompt_tokens":`...)
+	c.buf = strconv.AppendInt(c.buf, int64(u.InputTokens), 10)
+	c.buf = append(c.buf, `,"completion_tokens":`...)
+	c.buf = strconv.AppendInt(c.buf, int64(u.OutputTokens), 10)
+	c.buf = append(c.buf, `,"total_tokens":`...)
+	c.buf = strconv.AppendInt(c.buf, int64(u.InputTokens+u.OutputTokens), 10)
+	c.buf = append(c.buf, "}}\n\n"...)
+	return c.send()
+}
+
+// done ends a whole stream.
+func (c *completionStream) done() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = append(c.buf[:0], "data: [DONE]\n\n"...)
+	return c.send()
+}
+
+// fail ends a stream that failed with an error event (and no [DONE]).
+func (c *completionStream) fail(e *oaiError) {
+	b, _ := json.Marshal(e.view())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = append(c.buf[:0], "data: "...)
+	c.buf = append(c.buf, b...)
+	c.buf = append(c.buf, "\n\n"...)
+	c.send()
+}
+
+// finishReason is a response's finish_reason; the agents Finish constants
+// are OpenAI's words.
+func finishReason(resp agents.ModelResponse) string {
+	if resp.FinishReason == "" {
+		if len(resp.ToolCalls) > 0 {
+			return agents.FinishToolCalls
+		}
+		return agents.FinishStop
+	}
+	return resp.FinishReason
+}
+
+// hexDigits spell \u escapes.
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, as encoding/json writes it
+// without HTML escaping: invalid UTF-8 becomes U+FFFD, and U+2028 and
+// U+2029 are escaped for JavaScript.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
