@@ -54,8 +54,12 @@ type Asked struct {
 
 // Ask stores content as a message to q.Agent and queues its run. It returns
 // at once with the ids; the answer comes through the conversation's events
-// and RunResult.
+// and RunResult. An owner without credits left gets KindPaymentRequired.
 func (c *Conversations) Ask(ctx context.Context, q Ask) (Asked, error) {
+	// Seed 000: 402 when the owner's credits have run out.
+	if err := c.ws.CheckCredits(ctx, q.Agent.Owner); err != nil {
+		return Asked{}, err
+	}
 	ws, err := c.apiWorkspace(ctx, q.Agent)
 	if err != nil {
 		return Asked{}, err

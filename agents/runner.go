@@ -377,8 +377,11 @@ func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o *outcome) error {
 		if err != nil || o.agent.ID == "" {
 			return err
 		}
-		_, err = tx.NewInsert().Model(r.requestLog(run, o, now)).Exec(ctx)
-		return err
+		if _, err = tx.NewInsert().Model(r.requestLog(run, o, now)).Exec(ctx); err != nil {
+			return err
+		}
+		// The owner pays for the request in the same transaction.
+		return r.conv.ws.SpendCredits(ctx, tx, o.agent.Owner, o.credits, "agent request", run.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("store run outcome: %w", err)

@@ -16,6 +16,7 @@ var msgStatus = map[workspaces.Kind]int{
 	workspaces.KindNotFound:        http.StatusNotFound,
 	workspaces.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	workspaces.KindUnavailable:     http.StatusServiceUnavailable,
+	workspaces.KindPaymentRequired: http.StatusPaymentRequired,
 	workspaces.KindInternal:        http.StatusInternalServerError,
 }
 
@@ -57,6 +58,7 @@ var apiStatus = map[workspaces.Kind]int{
 	workspaces.KindNotFound:        http.StatusNotFound,
 	workspaces.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	workspaces.KindUnavailable:     http.StatusServiceUnavailable,
+	workspaces.KindPaymentRequired: http.StatusPaymentRequired,
 	workspaces.KindInternal:        http.StatusInternalServerError,
 }
 

@@ -93,6 +93,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	// Seed 003: the transactional and threaded APIs (bare "Authorization: <key>").
 	mux.Handle("POST /v1/{agent_id}", s.handleSeed003Transactional())
 	mux.Handle("POST /v2/{agent_id}", s.handleSeed003Threaded())
+	mux.Handle("GET /api/credits/{$}", s.requireAPIUser(s.handleCredits()))
 	// Seed 000 §6: files.
 	mux.Handle("PUT /api/upload_file", s.handleUploadFile())
 	mux.Handle("GET /api/download_file", s.handleDownloadFile())

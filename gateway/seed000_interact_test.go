@@ -68,7 +68,7 @@ func newRunningEnv(t *testing.T) *env {
 	}, gateway.Config{})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, ws: ws, ag: ag, conv: conv, tokens: tokens}
+	return &env{db: db, srv: srv, ws: ws, ag: ag, conv: conv, tokens: tokens}
 }
 
 // publishedAgent creates, publishes and keys an echo agent of owner.
@@ -410,5 +410,40 @@ func TestSeed001StatefulChat(t *testing.T) {
 	_, raw = post("Bearer "+owner, `{"message":"x"}`)
 	if !strings.Contains(raw, `"message":"Agent ID is required"`) {
 		t.Fatalf("missing model = %s", raw)
+	}
+}
+
+func TestCreditsRunOutWith402(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, ownerID := e.user(t, "owner@x.io")
+	id, key := e.publishedAgent(t, owner, `{}`)
+	_, body := e.do(t, "GET", "/api/credits/", owner, "")
+	if body["balance"] != float64(workspaces.DefaultFreeCredits) {
+		t.Fatalf("credits = %v", body)
+	}
+	// Spend them all (as runs of priced models do).
+	ctx := context.Background()
+	if err := e.ws.SpendCredits(ctx, e.db.DB, workspaces.UserID(ownerID), workspaces.DefaultFreeCredits+0.5, "test", "run-1"); err != nil {
+		t.Fatal(err)
+	}
+	_, body = e.do(t, "GET", "/api/credits/", owner, "")
+	ledger := body["ledger"].([]any)
+	if body["balance"] != -0.5 || len(ledger) != 1 || ledger[0].(map[string]any)["amount"] != -10000.5 {
+		t.Fatalf("credits after spending = %v", body)
+	}
+	for _, path := range []string{"/api/agents/" + id + "/chat/", "/api/v1/chat", "/api/create_conversation", "/api/webhook/agent/"} {
+		st, body := e.withKey(t, "POST", path, key, `{"message":"x"}`)
+		wantAPIError(t, path, st, body, 402, "credits have run out")
+	}
+	if st, _ := e.do(t, "POST", "/v1/"+id, "", ""); st == 402 {
+		t.Fatal("an unauthenticated request learned about credits")
+	}
+	// A grant restores service.
+	if err := e.ws.GrantCredits(ctx, workspaces.UserID(ownerID), 100, "purchase"); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := e.withKey(t, "POST", "/api/v1/chat", key, `{"message":"x"}`); st != 200 {
+		t.Fatalf("after a grant = %d %v", st, body)
 	}
 }

@@ -193,7 +193,7 @@ func newOAIEnv(t *testing.T, cfg gateway.Config) *oaiEnv {
 		models = append(models, agents.Model{Name: name, Upstream: "openai"})
 	}
 	catalogue, err := agents.NewCatalogue(models, map[string]agents.Provider{
-		"echo":   echo.New(echo.Config{Rate: -1, Tokens: 12}),
+		"echo":   echo.New(echo.Config{Rate: -1, Tokens: 30}),
 		"openai": openai.New(openai.Config{BaseURL: up.URL + "/v1", MaxRetries: -1, Timeout: 30 * time.Second}),
 	}, "echo")
 	if err != nil {

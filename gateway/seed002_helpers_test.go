@@ -16,6 +16,7 @@ import (
 	"github.com/atrium-hq/atrium/agents/provider/echo"
 	"github.com/atrium-hq/atrium/gateway"
 	"github.com/atrium-hq/atrium/persistence/bus"
+	"github.com/atrium-hq/atrium/persistence/sqldb"
 	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -25,6 +26,7 @@ var testSecret = []byte("test-secret-test-secret-test-secret!")
 
 // env is one gateway over its own fresh database.
 type env struct {
+	db     *sqldb.DB // set by newRunningEnv
 	srv    *httptest.Server
 	ws     *workspaces.Service
 	ag     *agents.Service

@@ -19,9 +19,10 @@ const (
 	KindConflict                    // the thing already exists
 	KindTooLarge                    // the request is over a size limit
 	KindUnavailable                 // a dependency is down; try later
+	KindPaymentRequired             // the owner has no credits left
 )
 
-var kindNames = [...]string{"internal", "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "too_large", "unavailable"}
+var kindNames = [...]string{"internal", "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "too_large", "unavailable", "payment_required"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

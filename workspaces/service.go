@@ -14,6 +14,9 @@ type Config struct {
 	// MessageStringTTL is how long a message string from
 	// GET /chat/authorize/message stays valid. Zero means ten minutes.
 	MessageStringTTL time.Duration
+	// FreeCredits is what a user may spend before buying credits. Zero
+	// means DefaultFreeCredits; negative means none.
+	FreeCredits float64
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
 }
@@ -35,6 +38,11 @@ func New(db *sqldb.DB, cfg Config) *Service {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.FreeCredits == 0 {
+		cfg.FreeCredits = DefaultFreeCredits
+	} else if cfg.FreeCredits < 0 {
+		cfg.FreeCredits = 0
 	}
 	return &Service{db: db, cfg: cfg, hasher: newHasher()}
 }

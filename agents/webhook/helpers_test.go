@@ -64,11 +64,11 @@ func (e *env) startBus(t *testing.T) {
 }
 
 // startService makes a new service on the current queue, running its
-// dispatcher, and makes it the agents' notifier.
+// dispatcher. It is not the agents' notifier unless a test makes it one,
+// so creating agents sends nothing.
 func (e *env) startService(t *testing.T) {
 	t.Helper()
 	e.svc = webhook.New(e.db, e.ag, e.queue, webhook.Config{})
-	e.ag.NotifyTo(e.svc)
 	e.stop = run(t, e.svc.Run)
 }
 
@@ -132,12 +132,9 @@ func (e *env) endpoint(t *testing.T, owner workspaces.UserID, n webhook.NewEndpo
 // deliveries returns the log of endpoint ep, newest first.
 func (e *env) deliveries(t *testing.T, owner workspaces.UserID, ep webhook.EndpointID) []webhook.Delivery {
 	t.Helper()
-	ds, total, err := e.svc.Deliveries(context.Background(), owner, ep, 0, 200)
+	ds, _, err := e.svc.Deliveries(context.Background(), owner, ep, 0, 200)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if total != len(ds) {
-		t.Fatalf("Deliveries: total %d for %d on one page", total, len(ds))
 	}
 	return ds
 }

@@ -49,6 +49,7 @@ type config struct {
 	toolTimeout   time.Duration // bound of one tool call
 	toolAllow     []string      // private hosts tools may reach anyway
 	cacheTTL      time.Duration // how long the response cache keeps an answer
+	freeCredits   float64       // what a new user may spend
 }
 
 // setting is one environment variable atrium reads.
@@ -87,6 +88,7 @@ var settings = []setting{
 	{"ATRIUM_TOOL_TIMEOUT", "60s", "longest one tool call may take"},
 	{"ATRIUM_TOOLS_ALLOW_HOSTS", "", "comma-separated hosts, IPs or CIDRs tools may reach although private or loopback (all such are refused by default)"},
 	{"ATRIUM_RESPONSE_CACHE_TTL", "1h", "how long a cached answer to a new conversation's question is reused"},
+	{"ATRIUM_FREE_CREDITS", "10000", "credits a user may spend before buying more (API requests get 402 when an agent's owner has none left)"},
 }
 
 // ignoredEnv are ATRIUM_* variables that belong to the tests, not the server.
@@ -218,6 +220,9 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 		c.bedrockRegion = env["AWS_REGION"]
 	}
 	c.modelsFile, c.defaultModel = env["ATRIUM_MODELS"], env["ATRIUM_DEFAULT_MODEL"]
+	if c.freeCredits, err = strconv.ParseFloat(env["ATRIUM_FREE_CREDITS"], 64); err != nil || c.freeCredits < 0 {
+		return config{}, fmt.Errorf("ATRIUM_FREE_CREDITS: %q is not a number of credits >= 0", env["ATRIUM_FREE_CREDITS"])
+	}
 	if c.toolAllow, err = safehttp.ParseAllowList(env["ATRIUM_TOOLS_ALLOW_HOSTS"]); err != nil {
 		return config{}, fmt.Errorf("ATRIUM_TOOLS_ALLOW_HOSTS: %w", err)
 	}

@@ -148,7 +148,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		return err
 	}
 
-	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL})
+	free := cfg.freeCredits
+	if free == 0 {
+		free = -1 // workspaces reads 0 as "the default"
+	}
+	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL, FreeCredits: free})
 	catalogue, err := buildCatalogue(ctx, cfg, logger)
 	if err != nil {
 		return err

@@ -258,4 +258,20 @@ CREATE TABLE files (
 );
 CREATE INDEX files_agent_idx ON files (agent_id, created_at);
 `},
+	{8, "credits", `
+CREATE TABLE credit_balances (
+	user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	balance DOUBLE PRECISION NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE credit_ledger (
+	id TEXT PRIMARY KEY,
+	user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	amount DOUBLE PRECISION NOT NULL,
+	reason TEXT NOT NULL,
+	ref TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX credit_ledger_user_idx ON credit_ledger (user_id, created_at);
+`},
 }

@@ -277,3 +277,24 @@ type File struct {
 	Source         string    `bun:"source"`
 	CreatedAt      time.Time `bun:"created_at"`
 }
+
+// CreditBalance is a row of credit_balances: a user's credits now. A user
+// without a row has never spent any and holds the free credits.
+type CreditBalance struct {
+	bun.BaseModel `bun:"table:credit_balances"`
+	UserID        string    `bun:"user_id,pk"`
+	Balance       float64   `bun:"balance"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
+
+// CreditEntry is a row of credit_ledger: credits granted (positive) or
+// spent (negative), with why.
+type CreditEntry struct {
+	bun.BaseModel `bun:"table:credit_ledger"`
+	ID            string    `bun:"id,pk"`
+	UserID        string    `bun:"user_id"`
+	Amount        float64   `bun:"amount"`
+	Reason        string    `bun:"reason"`
+	Ref           string    `bun:"ref"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
