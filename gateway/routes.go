@@ -115,6 +115,15 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/api/models/{model}", s.handleGetModel())
 
 	// Outgoing webhooks. (issue 5, helper B)
+	mux.Handle("POST /api/webhooks/{$}", api(s.handleCreateWebhook()))
+	mux.Handle("GET /api/webhooks/{$}", api(s.handleListWebhooks()))
+	mux.Handle("GET /api/webhooks/{id}/{$}", api(s.handleGetWebhook()))
+	mux.Handle("PATCH /api/webhooks/{id}/{$}", api(s.handleUpdateWebhook()))
+	mux.Handle("DELETE /api/webhooks/{id}/{$}", api(s.handleDeleteWebhook()))
+	mux.Handle("POST /api/webhooks/{id}/rotate_secret/{$}", api(s.handleRotateWebhookSecret()))
+	mux.Handle("POST /api/webhooks/{id}/test/{$}", api(s.handleTestWebhook()))
+	mux.Handle("GET /api/webhooks/{id}/deliveries/{$}", api(s.handleWebhookDeliveries()))
+	mux.Handle("POST /api/webhooks/{id}/deliveries/{delivery_id}/redeliver/{$}", api(s.handleRedeliverWebhook()))
 
 	mux.Handle("/", handleNoRoute(mux))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -105,7 +106,7 @@ func (s *server) handleChatCompletions() http.Handler {
 			s.writeOAIError(w, r, err)
 			return
 		}
-		var body chatRequest
+		var body oaiChatRequest
 		if err := s.decodeOAI(w, r, &body); err != nil {
 			s.writeOAIError(w, r, err)
 			return
@@ -140,7 +141,7 @@ func (s *server) handleCompletions() http.Handler {
 			s.writeOAIError(w, r, err)
 			return
 		}
-		var body completionRequest
+		var body oaiCompletionRequest
 		if err := s.decodeOAI(w, r, &body); err != nil {
 			s.writeOAIError(w, r, err)
 			return
@@ -150,13 +151,13 @@ func (s *server) handleCompletions() http.Handler {
 			s.writeOAIError(w, r, err)
 			return
 		}
-		texts, err := prompts(body.Prompt)
+		texts, err := promptList(body.Prompt)
 		if err != nil {
 			s.writeOAIError(w, r, err)
 			return
 		}
-		if len(texts)*n > maxCompletionJobs {
-			s.writeOAIError(w, r, invalidParam("invalid_value", "prompt", "Too many completions in one request: prompts × n must be at most 16."))
+		if len(texts)*n > maxOAIJobs {
+			s.writeOAIError(w, r, oaiInvalidParam("invalid_value", "prompt", fmt.Sprintf("Too many completions in one request: prompts × n must be at most %d.", maxOAIJobs)))
 			return
 		}
 		t, err := s.completionTarget(r, caller, body.Model)
@@ -267,16 +268,19 @@ func (s *server) complete(w http.ResponseWriter, r *http.Request, caller apiCall
 			return
 		}
 		if chat {
-			writeJSON(w, http.StatusOK, chatCompletionView(id, created, t.Name, results, usage))
+			writeJSON(w, http.StatusOK, oaiChatCompletionView(id, created, t.Name, results, usage))
 		} else {
-			writeJSON(w, http.StatusOK, textCompletionView(id, created, t.Name, results, usage))
+			writeJSON(w, http.StatusOK, oaiTextCompletionView(id, created, t.Name, results, usage))
 		}
 		return
 	}
 
 	cs := s.newCompletionStream(w, id, t.Name, created, len(reqs), chat)
-	defer cs.close()
+	defer cs.close() // when a provider panics, too
 	results = runChoices(r.Context(), t, reqs, cs)
+	// No ping from here on: it could start the response as a 200 while
+	// an error is being written with its own status.
+	cs.close()
 	usage := totalUsage(reqs, results)
 	err := firstFailure(results)
 	s.recordUsage(r, caller, t, usage, err)

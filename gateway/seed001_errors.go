@@ -35,8 +35,8 @@ type oaiError struct {
 
 func (e *oaiError) Error() string { return e.Message }
 
-// invalidParam is a 400 about the request field param.
-func invalidParam(code, param, msg string) *oaiError {
+// oaiInvalidParam is a 400 about the request field param.
+func oaiInvalidParam(code, param, msg string) *oaiError {
 	return &oaiError{Status: http.StatusBadRequest, Type: oaiInvalidRequest, Code: code, Param: param, Message: msg}
 }
 

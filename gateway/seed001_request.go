@@ -17,18 +17,18 @@ import (
 
 // Limits of seed 001's requests, as OpenAI's.
 const (
-	maxChoices = 8 // n
-	maxStops   = 4 // stop sequences
-	// maxCompletionJobs caps prompts × n of one /completions request: each
+	maxOAIChoices = 8 // n
+	maxOAIStops   = 4 // stop sequences
+	// maxOAIJobs caps prompts × n of one /completions request: each
 	// is an upstream call made at once.
-	maxCompletionJobs = 16
+	maxOAIJobs = 16
 )
 
-// sampling is what /chat/completions and /completions share. Fields
+// oaiSampling is what /chat/completions and /completions share. Fields
 // OpenAI has and Atrium does not use (seed, user, logprobs,
 // presence_penalty, ...) are not listed, so they are accepted and ignored,
 // as are unknown ones.
-type sampling struct {
+type oaiSampling struct {
 	Model               string          `json:"model"`
 	Temperature         *float64        `json:"temperature"`
 	TopP                *float64        `json:"top_p"`
@@ -42,38 +42,38 @@ type sampling struct {
 	} `json:"stream_options"`
 }
 
-// chatRequest is a POST /chat/completions body.
-type chatRequest struct {
-	sampling
-	Messages   []chatMessage   `json:"messages"`
-	Tools      []chatTool      `json:"tools"`
-	ToolChoice json.RawMessage `json:"tool_choice"`
+// oaiChatRequest is a POST /chat/completions body.
+type oaiChatRequest struct {
+	oaiSampling
+	Messages   []oaiChatMessage `json:"messages"`
+	Tools      []oaiTool        `json:"tools"`
+	ToolChoice json.RawMessage  `json:"tool_choice"`
 }
 
-// chatMessage is one message of a chat request. Content is a string, null,
+// oaiChatMessage is one message of a chat request. Content is a string, null,
 // or an array of content parts.
-type chatMessage struct {
+type oaiChatMessage struct {
 	Role       string          `json:"role"`
 	Content    json.RawMessage `json:"content"`
-	ToolCalls  []chatToolCall  `json:"tool_calls"`
+	ToolCalls  []oaiToolCall   `json:"tool_calls"`
 	ToolCallID string          `json:"tool_call_id"`
 }
 
-// chatToolCall is a tool call, in an assistant message of a request and
+// oaiToolCall is a tool call, in an assistant message of a request and
 // in a response.
-type chatToolCall struct {
-	ID       string       `json:"id"`
-	Type     string       `json:"type"`
-	Function chatFunction `json:"function"`
+type oaiToolCall struct {
+	ID       string      `json:"id"`
+	Type     string      `json:"type"`
+	Function oaiFunction `json:"function"`
 }
 
-type chatFunction struct {
+type oaiFunction struct {
 	Name      string `json:"name"`
 	Arguments string `json:"arguments"`
 }
 
-// chatTool is a tool the client offers the model.
-type chatTool struct {
+// oaiTool is a tool the client offers the model.
+type oaiTool struct {
 	Type     string `json:"type"`
 	Function struct {
 		Name        string          `json:"name"`
@@ -82,32 +82,32 @@ type chatTool struct {
 	} `json:"function"`
 }
 
-// contentPart is one part of an array content.
-type contentPart struct {
+// oaiContentPart is one part of an array content.
+type oaiContentPart struct {
 	Type    string `json:"type"`
 	Text    string `json:"text"`
 	Refusal string `json:"refusal"`
 }
 
-// completionRequest is a POST /completions body. Prompt is a string or an
+// oaiCompletionRequest is a POST /completions body. Prompt is a string or an
 // array of strings.
-type completionRequest struct {
-	sampling
+type oaiCompletionRequest struct {
+	oaiSampling
 	Prompt json.RawMessage `json:"prompt"`
 }
 
-// bodyBuffers hold request bodies while they are decoded; decoding copies
+// oaiBodyBuffers hold request bodies while they are decoded; decoding copies
 // what it keeps, so a buffer is reused at once.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var oaiBodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // decodeOAI reads r's JSON body into v, with seed 001's errors: 413 past
 // s.cfg.MaxBodyBytes, 400 for anything that is not JSON of v's shape.
 func (s *server) decodeOAI(w http.ResponseWriter, r *http.Request, v any) error {
-	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf := oaiBodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
 		if buf.Cap() <= 256<<10 {
-			bodyBuffers.Put(buf)
+			oaiBodyBuffers.Put(buf)
 		}
 	}()
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)); err != nil {
@@ -120,10 +120,10 @@ func (s *server) decodeOAI(w http.ResponseWriter, r *http.Request, v any) error 
 	}
 	body := bytes.TrimSpace(buf.Bytes())
 	if len(body) == 0 {
-		return invalidParam("invalid_json", "", "The request has no body. Send a JSON object (Content-Type: application/json).")
+		return oaiInvalidParam("invalid_json", "", "The request has no body. Send a JSON object (Content-Type: application/json).")
 	}
 	if body[0] != '{' {
-		return invalidParam("invalid_json", "", "The request body must be a JSON object.")
+		return oaiInvalidParam("invalid_json", "", "The request body must be a JSON object.")
 	}
 	err := json.Unmarshal(body, v)
 	var typ *json.UnmarshalTypeError
@@ -135,14 +135,14 @@ func (s *server) decodeOAI(w http.ResponseWriter, r *http.Request, v any) error 
 		if field == "" {
 			field = "body"
 		}
-		return invalidParam("invalid_type", field, fmt.Sprintf("Invalid type for '%s': expected %s, got %s.", field, jsonKind(typ.Type), typ.Value))
+		return oaiInvalidParam("invalid_type", field, fmt.Sprintf("Invalid type for '%s': expected %s, got %s.", field, oaiJSONKind(typ.Type), typ.Value))
 	default:
-		return invalidParam("invalid_json", "", "We could not parse the JSON body of your request ("+err.Error()+"). The API expects a JSON object.")
+		return oaiInvalidParam("invalid_json", "", "We could not parse the JSON body of your request ("+err.Error()+"). The API expects a JSON object.")
 	}
 }
 
-// jsonKind names what JSON value a Go type takes.
-func jsonKind(t reflect.Type) string {
+// oaiJSONKind names what JSON value a Go type takes.
+func oaiJSONKind(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.String:
 		return "a string"
@@ -155,33 +155,33 @@ func jsonKind(t reflect.Type) string {
 	case reflect.Slice:
 		return "an array"
 	case reflect.Pointer:
-		return jsonKind(t.Elem())
+		return oaiJSONKind(t.Elem())
 	}
 	return "an object"
 }
 
-// isNull reports whether raw is absent or JSON null.
-func isNull(raw json.RawMessage) bool {
+// rawNull reports whether raw is absent or JSON null.
+func rawNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
 // params checks the shared parameters and returns the request they make
 // (without its messages), how many choices each prompt gets, and whether
 // the stream reports usage.
-func (p *sampling) params() (agents.ModelRequest, int, error) {
+func (p *oaiSampling) params() (agents.ModelRequest, int, error) {
 	var req agents.ModelRequest
 	if strings.TrimSpace(p.Model) == "" {
-		return req, 0, invalidParam("missing_parameter", "model", "You must provide a model parameter.")
+		return req, 0, oaiInvalidParam("missing_parameter", "model", "You must provide a model parameter.")
 	}
 	if t := p.Temperature; t != nil {
 		if *t < 0 || *t > 2 {
-			return req, 0, invalidParam("invalid_value", "temperature", fmt.Sprintf("Invalid 'temperature': %g is out of range. Expected a value between 0 and 2.", *t))
+			return req, 0, oaiInvalidParam("invalid_value", "temperature", fmt.Sprintf("Invalid 'temperature': %g is out of range. Expected a value between 0 and 2.", *t))
 		}
 		req.Temperature = t
 	}
 	if t := p.TopP; t != nil {
 		if *t < 0 || *t > 1 {
-			return req, 0, invalidParam("invalid_value", "top_p", fmt.Sprintf("Invalid 'top_p': %g is out of range. Expected a value between 0 and 1.", *t))
+			return req, 0, oaiInvalidParam("invalid_value", "top_p", fmt.Sprintf("Invalid 'top_p': %g is out of range. Expected a value between 0 and 1.", *t))
 		}
 		req.TopP = t
 	}
@@ -193,7 +193,7 @@ func (p *sampling) params() (agents.ModelRequest, int, error) {
 			continue
 		}
 		if *f.v < 1 {
-			return req, 0, invalidParam("invalid_value", f.name, fmt.Sprintf("Invalid '%s': integer below minimum value. Expected a value >= 1, got %d.", f.name, *f.v))
+			return req, 0, oaiInvalidParam("invalid_value", f.name, fmt.Sprintf("Invalid '%s': integer below minimum value. Expected a value >= 1, got %d.", f.name, *f.v))
 		}
 		// The newer name wins when both are sent.
 		req.MaxTokens = *f.v
@@ -201,11 +201,11 @@ func (p *sampling) params() (agents.ModelRequest, int, error) {
 	n := 1
 	if p.N != nil {
 		n = *p.N
-		if n < 1 || n > maxChoices {
-			return req, 0, invalidParam("invalid_value", "n", fmt.Sprintf("Invalid 'n': %d is out of range. Expected a value between 1 and %d.", n, maxChoices))
+		if n < 1 || n > maxOAIChoices {
+			return req, 0, oaiInvalidParam("invalid_value", "n", fmt.Sprintf("Invalid 'n': %d is out of range. Expected a value between 1 and %d.", n, maxOAIChoices))
 		}
 	}
-	stop, err := stops(p.Stop)
+	stop, err := stopList(p.Stop)
 	if err != nil {
 		return req, 0, err
 	}
@@ -214,19 +214,19 @@ func (p *sampling) params() (agents.ModelRequest, int, error) {
 }
 
 // includeUsage reports whether a stream ends with a usage chunk.
-func (p *sampling) includeUsage() bool {
+func (p *oaiSampling) includeUsage() bool {
 	return p.StreamOptions != nil && p.StreamOptions.IncludeUsage
 }
 
-// stops reads "stop": a string, an array of strings, or null.
-func stops(raw json.RawMessage) ([]string, error) {
-	if isNull(raw) {
+// stopList reads "stop": a string, an array of strings, or null.
+func stopList(raw json.RawMessage) ([]string, error) {
+	if rawNull(raw) {
 		return nil, nil
 	}
 	var one string
 	if raw[0] == '"' {
 		if err := json.Unmarshal(raw, &one); err != nil {
-			return nil, invalidParam("invalid_type", "stop", "Invalid type for 'stop': expected a string or an array of strings.")
+			return nil, oaiInvalidParam("invalid_type", "stop", "Invalid type for 'stop': expected a string or an array of strings.")
 		}
 		if one == "" {
 			return nil, nil
@@ -235,26 +235,26 @@ func stops(raw json.RawMessage) ([]string, error) {
 	}
 	var list []string
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, invalidParam("invalid_type", "stop", "Invalid type for 'stop': expected a string or an array of strings.")
+		return nil, oaiInvalidParam("invalid_type", "stop", "Invalid type for 'stop': expected a string or an array of strings.")
 	}
-	if len(list) > maxStops {
-		return nil, invalidParam("invalid_value", "stop", fmt.Sprintf("Invalid 'stop': array too long. Expected an array with maximum length %d, but got an array with length %d instead.", maxStops, len(list)))
+	if len(list) > maxOAIStops {
+		return nil, oaiInvalidParam("invalid_value", "stop", fmt.Sprintf("Invalid 'stop': array too long. Expected an array with maximum length %d, but got an array with length %d instead.", maxOAIStops, len(list)))
 	}
 	return list, nil
 }
 
 // modelRequest checks a chat request and returns what it asks the model,
 // and n.
-func (c *chatRequest) modelRequest() (agents.ModelRequest, int, error) {
+func (c *oaiChatRequest) modelRequest() (agents.ModelRequest, int, error) {
 	req, n, err := c.params()
 	if err != nil {
 		return req, 0, err
 	}
 	if len(c.Messages) == 0 {
 		if c.Messages == nil {
-			return req, 0, invalidParam("missing_parameter", "messages", "Missing required parameter: 'messages'.")
+			return req, 0, oaiInvalidParam("missing_parameter", "messages", "Missing required parameter: 'messages'.")
 		}
-		return req, 0, invalidParam("invalid_value", "messages", "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.")
+		return req, 0, oaiInvalidParam("invalid_value", "messages", "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.")
 	}
 	// names finds a tool result's tool by its call (some providers want
 	// the name, and the echo model shows it).
@@ -262,7 +262,7 @@ func (c *chatRequest) modelRequest() (agents.ModelRequest, int, error) {
 	req.Messages = make([]agents.ModelMessage, 0, len(c.Messages))
 	for i, m := range c.Messages {
 		param := "messages[" + strconv.Itoa(i) + "]"
-		content, err := messageText(m.Content, param+".content")
+		content, err := oaiMessageText(m.Content, param+".content")
 		if err != nil {
 			return req, 0, err
 		}
@@ -272,17 +272,17 @@ func (c *chatRequest) modelRequest() (agents.ModelRequest, int, error) {
 			mm.Role = agents.RoleSystem
 		case "user":
 			mm.Role = agents.RoleUser
-			if isNull(m.Content) {
-				return req, 0, invalidParam("missing_parameter", param+".content", "Missing required parameter: '"+param+".content'.")
+			if rawNull(m.Content) {
+				return req, 0, oaiInvalidParam("missing_parameter", param+".content", "Missing required parameter: '"+param+".content'.")
 			}
 		case "assistant":
 			mm.Role = agents.RoleAssistant
 			for j, tc := range m.ToolCalls {
 				if tc.ID == "" || tc.Function.Name == "" {
-					return req, 0, invalidParam("missing_parameter", fmt.Sprintf("%s.tool_calls[%d]", param, j), fmt.Sprintf("Invalid '%s.tool_calls[%d]': a tool call needs an 'id' and a 'function.name'.", param, j))
+					return req, 0, oaiInvalidParam("missing_parameter", fmt.Sprintf("%s.tool_calls[%d]", param, j), fmt.Sprintf("Invalid '%s.tool_calls[%d]': a tool call needs an 'id' and a 'function.name'.", param, j))
 				}
 				if tc.Type != "" && tc.Type != "function" {
-					return req, 0, invalidParam("invalid_value", fmt.Sprintf("%s.tool_calls[%d].type", param, j), fmt.Sprintf("Invalid '%s.tool_calls[%d].type': only 'function' tool calls are supported.", param, j))
+					return req, 0, oaiInvalidParam("invalid_value", fmt.Sprintf("%s.tool_calls[%d].type", param, j), fmt.Sprintf("Invalid '%s.tool_calls[%d].type': only 'function' tool calls are supported.", param, j))
 				}
 				mm.ToolCalls = append(mm.ToolCalls, agents.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 				if names == nil {
@@ -293,30 +293,30 @@ func (c *chatRequest) modelRequest() (agents.ModelRequest, int, error) {
 		case "tool":
 			mm.Role = agents.RoleTool
 			if m.ToolCallID == "" {
-				return req, 0, invalidParam("missing_parameter", param+".tool_call_id", "Missing required parameter: '"+param+".tool_call_id'.")
+				return req, 0, oaiInvalidParam("missing_parameter", param+".tool_call_id", "Missing required parameter: '"+param+".tool_call_id'.")
 			}
 			mm.ToolCallID, mm.ToolName = m.ToolCallID, names[m.ToolCallID]
 		case "":
-			return req, 0, invalidParam("missing_parameter", param+".role", "Missing required parameter: '"+param+".role'.")
+			return req, 0, oaiInvalidParam("missing_parameter", param+".role", "Missing required parameter: '"+param+".role'.")
 		default:
-			return req, 0, invalidParam("invalid_value", param+".role", fmt.Sprintf("Invalid value for '%s.role': %q. Supported values are: 'system', 'developer', 'user', 'assistant' and 'tool'.", param, m.Role))
+			return req, 0, oaiInvalidParam("invalid_value", param+".role", fmt.Sprintf("Invalid value for '%s.role': %q. Supported values are: 'system', 'developer', 'user', 'assistant' and 'tool'.", param, m.Role))
 		}
 		req.Messages = append(req.Messages, mm)
 	}
 	for i, t := range c.Tools {
 		param := "tools[" + strconv.Itoa(i) + "]"
 		if t.Type != "function" {
-			return req, 0, invalidParam("invalid_value", param+".type", fmt.Sprintf("Invalid value for '%s.type': %q. Only 'function' tools are supported.", param, t.Type))
+			return req, 0, oaiInvalidParam("invalid_value", param+".type", fmt.Sprintf("Invalid value for '%s.type': %q. Only 'function' tools are supported.", param, t.Type))
 		}
 		if t.Function.Name == "" {
-			return req, 0, invalidParam("missing_parameter", param+".function.name", "Missing required parameter: '"+param+".function.name'.")
+			return req, 0, oaiInvalidParam("missing_parameter", param+".function.name", "Missing required parameter: '"+param+".function.name'.")
 		}
-		if ps := bytes.TrimSpace(t.Function.Parameters); !isNull(ps) && ps[0] != '{' {
-			return req, 0, invalidParam("invalid_type", param+".function.parameters", "Invalid type for '"+param+".function.parameters': expected a JSON Schema object.")
+		if ps := bytes.TrimSpace(t.Function.Parameters); !rawNull(ps) && ps[0] != '{' {
+			return req, 0, oaiInvalidParam("invalid_type", param+".function.parameters", "Invalid type for '"+param+".function.parameters': expected a JSON Schema object.")
 		}
 		req.Tools = append(req.Tools, agents.ToolSpec{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters})
 	}
-	choice, err := toolChoice(c.ToolChoice, req.Tools)
+	choice, err := oaiToolChoice(c.ToolChoice, req.Tools)
 	if err != nil {
 		return req, 0, err
 	}
@@ -324,24 +324,24 @@ func (c *chatRequest) modelRequest() (agents.ModelRequest, int, error) {
 	return req, n, nil
 }
 
-// messageText returns a message's text: a string content, or the text
+// oaiMessageText returns a message's text: a string content, or the text
 // parts of an array content joined by newlines. Other parts (images,
 // audio, files) are refused: no model behind Atrium takes them yet.
-func messageText(raw json.RawMessage, param string) (string, error) {
-	if isNull(raw) {
+func oaiMessageText(raw json.RawMessage, param string) (string, error) {
+	if rawNull(raw) {
 		return "", nil
 	}
 	switch raw[0] {
 	case '"':
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", invalidParam("invalid_type", param, "Invalid type for '"+param+"': expected a string or an array of content parts.")
+			return "", oaiInvalidParam("invalid_type", param, "Invalid type for '"+param+"': expected a string or an array of content parts.")
 		}
 		return s, nil
 	case '[':
-		var parts []contentPart
+		var parts []oaiContentPart
 		if err := json.Unmarshal(raw, &parts); err != nil {
-			return "", invalidParam("invalid_type", param, "Invalid type for '"+param+"': expected a string or an array of content parts.")
+			return "", oaiInvalidParam("invalid_type", param, "Invalid type for '"+param+"': expected a string or an array of content parts.")
 		}
 		if len(parts) == 1 && parts[0].Type == "text" {
 			return parts[0].Text, nil
@@ -355,9 +355,9 @@ func messageText(raw json.RawMessage, param string) (string, error) {
 			case "refusal":
 				text = p.Refusal
 			case "image_url", "input_image", "image":
-				return "", invalidParam("unsupported_content", fmt.Sprintf("%s[%d]", param, j), "Image inputs are not supported yet: send text content only.")
+				return "", oaiInvalidParam("unsupported_content", fmt.Sprintf("%s[%d]", param, j), "Image inputs are not supported yet: send text content only.")
 			default:
-				return "", invalidParam("unsupported_content", fmt.Sprintf("%s[%d].type", param, j), fmt.Sprintf("Invalid value for '%s[%d].type': %q. Only 'text' content parts are supported.", param, j, p.Type))
+				return "", oaiInvalidParam("unsupported_content", fmt.Sprintf("%s[%d].type", param, j), fmt.Sprintf("Invalid value for '%s[%d].type': %q. Only 'text' content parts are supported.", param, j, p.Type))
 			}
 			if b.Len() > 0 {
 				b.WriteByte('\n')
@@ -366,15 +366,15 @@ func messageText(raw json.RawMessage, param string) (string, error) {
 		}
 		return b.String(), nil
 	}
-	return "", invalidParam("invalid_type", param, "Invalid type for '"+param+"': expected a string or an array of content parts.")
+	return "", oaiInvalidParam("invalid_type", param, "Invalid type for '"+param+"': expected a string or an array of content parts.")
 }
 
-// toolChoice reads "tool_choice": "auto", "none", "required", or
+// oaiToolChoice reads "tool_choice": "auto", "none", "required", or
 // {"type": "function", "function": {"name"}}, which becomes the tool's
 // name (agents.ModelRequest's ToolChoice; the OpenAI provider forces that
 // tool).
-func toolChoice(raw json.RawMessage, tools []agents.ToolSpec) (string, error) {
-	if isNull(raw) {
+func oaiToolChoice(raw json.RawMessage, tools []agents.ToolSpec) (string, error) {
+	if rawNull(raw) {
 		return "", nil
 	}
 	const param = "tool_choice"
@@ -384,11 +384,11 @@ func toolChoice(raw json.RawMessage, tools []agents.ToolSpec) (string, error) {
 		switch s {
 		case "auto", "none", "required":
 			if s == "required" && len(tools) == 0 {
-				return "", invalidParam("invalid_value", param, "Invalid value for 'tool_choice': 'required' needs 'tools'.")
+				return "", oaiInvalidParam("invalid_value", param, "Invalid value for 'tool_choice': 'required' needs 'tools'.")
 			}
 			return s, nil
 		}
-		return "", invalidParam("invalid_value", param, fmt.Sprintf("Invalid value for 'tool_choice': %q. Supported values are: 'none', 'auto', 'required' and a function.", s))
+		return "", oaiInvalidParam("invalid_value", param, fmt.Sprintf("Invalid value for 'tool_choice': %q. Supported values are: 'none', 'auto', 'required' and a function.", s))
 	}
 	var named struct {
 		Type     string `json:"type"`
@@ -397,20 +397,20 @@ func toolChoice(raw json.RawMessage, tools []agents.ToolSpec) (string, error) {
 		} `json:"function"`
 	}
 	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return "", invalidParam("invalid_value", param, `Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or {"type": "function", "function": {"name": "..."}}.`)
+		return "", oaiInvalidParam("invalid_value", param, `Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or {"type": "function", "function": {"name": "..."}}.`)
 	}
 	for _, t := range tools {
 		if t.Name == named.Function.Name {
 			return t.Name, nil
 		}
 	}
-	return "", invalidParam("invalid_value", param, fmt.Sprintf("Invalid value for 'tool_choice': no tool named %q is in 'tools'.", named.Function.Name))
+	return "", oaiInvalidParam("invalid_value", param, fmt.Sprintf("Invalid value for 'tool_choice': no tool named %q is in 'tools'.", named.Function.Name))
 }
 
-// prompts reads "prompt": a string or an array of strings.
-func prompts(raw json.RawMessage) ([]string, error) {
-	if isNull(raw) {
-		return nil, invalidParam("missing_parameter", "prompt", "Missing required parameter: 'prompt'.")
+// promptList reads "prompt": a string or an array of strings.
+func promptList(raw json.RawMessage) ([]string, error) {
+	if rawNull(raw) {
+		return nil, oaiInvalidParam("missing_parameter", "prompt", "Missing required parameter: 'prompt'.")
 	}
 	if raw[0] == '"' {
 		var s string
@@ -420,10 +420,10 @@ func prompts(raw json.RawMessage) ([]string, error) {
 	}
 	var list []string
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, invalidParam("invalid_type", "prompt", "Invalid type for 'prompt': expected a string or an array of strings (token arrays are not supported).")
+		return nil, oaiInvalidParam("invalid_type", "prompt", "Invalid type for 'prompt': expected a string or an array of strings (token arrays are not supported).")
 	}
 	if len(list) == 0 {
-		return nil, invalidParam("invalid_value", "prompt", "Invalid 'prompt': empty array. Expected at least one prompt.")
+		return nil, oaiInvalidParam("invalid_value", "prompt", "Invalid 'prompt': empty array. Expected at least one prompt.")
 	}
 	return list, nil
 }

@@ -51,8 +51,8 @@ type completionStream struct {
 	mu sync.Mutex // guards the following fields, and writes to w
 	// started is whether the status and headers are sent.
 	started bool
-	// closed is set when the handler is done with the stream: the timer
-	// must not write after that.
+	// closed is set when the choices are done: the timer must not write
+	// after that.
 	closed bool
 	// err is the first write error: the client has gone.
 	err error
@@ -102,7 +102,10 @@ func (s *server) newCompletionStream(w http.ResponseWriter, id, model string, cr
 		}
 		rw = u.Unwrap()
 	}
+	// Under mu: the first tick may come before AfterFunc returns.
+	c.mu.Lock()
 	c.timer = time.AfterFunc(c.ping, c.tick)
+	c.mu.Unlock()
 	return c
 }
 
@@ -121,7 +124,8 @@ func (c *completionStream) clientGone() bool {
 	return c.err != nil
 }
 
-// close stops the pings; nothing is written after it.
+// close stops the pings. The handler still writes the stream's end after
+// it, on its own goroutine.
 func (c *completionStream) close() {
 	c.mu.Lock()
 	c.closed = true
@@ -288,7 +292,7 @@ func (c *completionStream) finish(i int, resp agents.ModelResponse) error {
 	if !c.chat {
 		c.buf = append(c.buf, `""`...)
 	}
-	c.chunkEnd(finishReason(resp))
+	c.chunkEnd(oaiFinish(resp))
 	return c.send()
 }
 
@@ -326,9 +330,9 @@ func (c *completionStream) fail(e *oaiError) {
 	c.send()
 }
 
-// finishReason is a response's finish_reason; the agents Finish constants
+// oaiFinish is a response's finish_reason; the agents Finish constants
 // are OpenAI's words.
-func finishReason(resp agents.ModelResponse) string {
+func oaiFinish(resp agents.ModelResponse) string {
 	if resp.FinishReason == "" {
 		if len(resp.ToolCalls) > 0 {
 			return agents.FinishToolCalls
@@ -338,8 +342,8 @@ func finishReason(resp agents.ModelResponse) string {
 	return resp.FinishReason
 }
 
-// hexDigits spell \u escapes.
-const hexDigits = "0123456789abcdef"
+// jsonHex spell \u escapes.
+const jsonHex = "0123456789abcdef"
 
 // appendJSONString appends s as a JSON string, as encoding/json writes it
 // without HTML escaping: invalid UTF-8 becomes U+FFFD, and U+2028 and
@@ -365,7 +369,7 @@ func appendJSONString(dst []byte, s string) []byte {
 			case '\t':
 				dst = append(dst, '\\', 't')
 			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+				dst = append(dst, '\\', 'u', '0', '0', jsonHex[b>>4], jsonHex[b&0xf])
 			}
 			i++
 			start = i
@@ -381,7 +385,7 @@ func appendJSONString(dst []byte, s string) []byte {
 		}
 		if r == '\u2028' || r == '\u2029' {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			dst = append(dst, '\\', 'u', '2', '0', '2', jsonHex[r&0xf])
 			i += size
 			start = i
 			continue

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/webhook"
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
@@ -22,6 +23,9 @@ type Deps struct {
 	Files *agents.Files
 	// Catalogue lists the models (GET /v1/models); nil lists none.
 	Catalogue *agents.Catalogue
+	// Webhooks manages outgoing webhooks (/api/webhooks/); nil answers 503
+	// there.
+	Webhooks *webhook.Service
 	// Checks are the readiness checks of /readyz, by name ("database", ...).
 	Checks map[string]func(context.Context) error
 }

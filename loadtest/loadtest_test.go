@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"go/parser"
 	"go/token"
@@ -141,6 +143,118 @@ func TestScenarios(t *testing.T) {
 				}
 			})
 		}
+	}
+	if !srv.alive() {
+		t.Fatalf("the server died: %s", srv.logTail())
+	}
+}
+
+// TestOpenAIMock checks the mock upstream's answers with the client's
+// checks, streamed and not, with and without tool calls.
+func TestOpenAIMock(t *testing.T) {
+	t.Parallel()
+	mock, err := startMockOpenAI("127.0.0.1:0", "sk-test", mockConfig{model: "gpt-4o-mini", tokens: 4, rate: 2000, toolCalls: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mock.close)
+	ctx := context.Background()
+	c := newOAIClient(mock.url+"/v1", "sk-test", 2)
+	var buf bytes.Buffer
+	rd := bufio.NewReader(nil)
+	for _, tools := range []bool{false, true} {
+		want := oaiShape{tokens: 4}
+		if tools {
+			want.toolCalls = 2
+		}
+		if err := c.complete(ctx, oaiRequestBody("gpt-4o-mini", false, tools), &buf, want, true); err != nil {
+			t.Errorf("tools=%t: not streamed: %v", tools, err)
+		}
+		want.usage = true
+		var obs countObserver
+		if err := c.stream(ctx, oaiRequestBody("gpt-4o-mini", true, tools), rd, want, true, &obs); err != nil {
+			t.Errorf("tools=%t: streamed: %v", tools, err)
+		}
+		if obs.firsts != 1 || obs.tokens != 4 {
+			t.Errorf("tools=%t: observed %d first chunks and %d tokens, want 1 and 4", tools, obs.firsts, obs.tokens)
+		}
+	}
+	bad := newOAIClient(mock.url+"/v1", "sk-wrong", 1)
+	if err := bad.complete(ctx, oaiRequestBody("gpt-4o-mini", false, false), &buf, oaiShape{tokens: 4}, true); err == nil || mock.unauthorized.Load() != 1 {
+		t.Errorf("a wrong key: err %v, %d unauthorized", err, mock.unauthorized.Load())
+	}
+	for _, c := range []struct {
+		body string
+		want bool
+	}{{`{"stream":true}`, true}, {`{"stream" : true}`, true}, {`{"stream":false}`, false}, {`{"content":"\"stream\":true"}`, false}, {`{}`, false}} {
+		if got := jsonTrue([]byte(c.body), `"stream"`); got != c.want {
+			t.Errorf("jsonTrue(%s) = %t", c.body, got)
+		}
+	}
+}
+
+type countObserver struct{ firsts, tokens int }
+
+func (o *countObserver) first(time.Duration) { o.firsts++ }
+
+func (o *countObserver) chunk(_ time.Time, ages []time.Duration, _ time.Duration) {
+	o.tokens += len(ages)
+}
+
+// TestOpenAISmoke runs the openai scenario at a tiny size (a few requests
+// two at a time, with a tool call) against a freshly built server and
+// wants no errors. Timing targets are not asserted: they mean something
+// only at full size on a quiet machine.
+func TestOpenAISmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts atrium")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	mock, err := startMockOpenAI("127.0.0.1:0", "sk-loadtest-mock", mockConfig{model: "gpt-4o-mini"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mock.close)
+	bin, err := buildServer(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := startServer(ctx, bin, serverConfig{echoRate: 20, echoTokens: 40, env: openaiEnv(mock)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.stop)
+	spec := openaiSpec{
+		model: "gpt-4o-mini", latency: time.Millisecond, tokens: 5, rate: 1000, toolCalls: 1,
+		concurrency: 2, streams: 2, duration: time.Minute, requests: 6, measures: openaiMeasures,
+	}
+	r, err := runOpenAI(ctx, srv, mock, spec, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	r.print(&b)
+	t.Log("\n" + b.String())
+	if len(r.measures) != len(openaiMeasures) {
+		t.Fatalf("%d measurements, want %d", len(r.measures), len(openaiMeasures))
+	}
+	for _, m := range r.measures {
+		for _, side := range []struct {
+			name string
+			s    *oaiSide
+		}{{"straight", m.direct}, {"through atrium", m.atrium}} {
+			s := side.s
+			if n, e := s.requests.Load(), s.errors.Load(); n != uint64(spec.requests) || e != 0 || s.checked.Load() == 0 {
+				t.Errorf("%s %s: %d requests, %d errors (first: %v), %d checked; want %d, 0, some", m.name, side.name, n, e, s.firstErr, s.checked.Load(), spec.requests)
+			}
+			if m.stream && (s.ttft.n.Load() == 0 || s.age.n.Load() == 0) {
+				t.Errorf("%s %s: nothing timed", m.name, side.name)
+			}
+		}
+	}
+	if r.unauthorized != 0 || mock.refused.Load() != 0 {
+		t.Errorf("the mock saw %d requests without its key, %d to other paths", r.unauthorized, mock.refused.Load())
 	}
 	if !srv.alive() {
 		t.Fatalf("the server died: %s", srv.logTail())

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -39,13 +40,26 @@ type options struct {
 	quiet       bool
 	cpuProfile  string
 	stagger     bool
+
+	// The openai scenario.
+	openaiLatency  time.Duration
+	openaiTokens   int
+	openaiRate     float64
+	openaiTools    int
+	openaiStreams  int
+	openaiModel    string
+	openaiMock     string
+	openaiMeasures string
+	duration       time.Duration
+	requests       int
+	warmup         time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.scenario, "scenario", "all", "idle, fanout, chats, or all")
+	fs.StringVar(&o.scenario, "scenario", "all", "idle, fanout, chats, openai, or all (which leaves openai out)")
 	fs.StringVar(&o.transport, "transport", transportWS, "ws, sio or sse: how watchers connect (senders use ws for sse)")
 	fs.IntVar(&o.n, "n", 10000, "idle: connections to open")
 	fs.IntVar(&o.watchers, "watchers", 2000, "fanout: watchers of the one chat")
@@ -54,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.runs, "runs", 0, "messages sent one after another in each chat (default 5 for fanout, 3 for chats)")
 	fs.IntVar(&o.tokens, "tokens", 0, "tokens in each echo answer, ATRIUM_ECHO_TOKENS (default 100 for fanout, 40 for chats)")
 	fs.Float64Var(&o.rate, "rate", 0, "echo tokens per second, ATRIUM_ECHO_RATE (default 50 for fanout, 20 for chats)")
-	fs.IntVar(&o.concurrency, "concurrency", 200, "connections opened at once")
+	fs.IntVar(&o.concurrency, "concurrency", 200, "connections opened at once; openai: requests in flight in the throughput measurement")
 	fs.DurationVar(&o.settle, "settle", 3*time.Second, "pause after connecting, before measuring or sending")
 	fs.IntVar(&o.sendQueue, "send-queue", 0, "ATRIUM_SEND_QUEUE for the server started (0: its default)")
 	fs.BoolVar(&o.check, "check", false, "exit with status 1 when a target is missed")
@@ -66,10 +80,22 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
 	fs.BoolVar(&o.stagger, "stagger", true, "chats: start the chats' first messages spread over one answer's duration (false: all at the same instant)")
+	fs.DurationVar(&o.openaiLatency, "openai-latency", 20*time.Millisecond, "openai: the mock upstream's time to first byte (throughput and streams; latency uses none)")
+	fs.IntVar(&o.openaiTokens, "openai-tokens", 20, "openai: content tokens in each answer")
+	fs.Float64Var(&o.openaiRate, "openai-rate", 20, "openai: streamed tokens per second of each stream")
+	fs.IntVar(&o.openaiTools, "openai-tools", 0, "openai: tool calls after the content of each answer (the requests then offer a tool)")
+	fs.IntVar(&o.openaiStreams, "openai-streams", 512, "openai: streams in flight in the streams measurement")
+	fs.StringVar(&o.openaiModel, "openai-model", "gpt-4o-mini", "openai: the catalogue model asked for")
+	fs.StringVar(&o.openaiMock, "openai-mock", "127.0.0.1:0", "openai: address of the mock upstream (with -server, start that server with OPENAI_BASE_URL=http://<this>/v1)")
+	fs.StringVar(&o.openaiMeasures, "openai-measure", strings.Join(openaiMeasures, ","), "openai: the measurements to run, of "+strings.Join(openaiMeasures, ","))
+	fs.DurationVar(&o.duration, "duration", 6*time.Second, "openai: how long each side (straight, through atrium) of each measurement is measured")
+	fs.IntVar(&o.requests, "requests", 0, "openai: when > 0, at most this many measured requests per side")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "openai: requests sent before each side is measured")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: loadtest [flags]\n\n"+
 			"Starts Atrium (or uses -server) and measures it: idle connections' memory,\n"+
-			"one chat fanned out to many watchers, many chats streaming at once.\n\nflags:\n")
+			"one chat fanned out to many watchers, many chats streaming at once, and\n"+
+			"what its OpenAI-compatible API adds to an upstream's latency.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -79,9 +105,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	switch o.scenario {
-	case "idle", "fanout", "chats", "all":
+	case "idle", "fanout", "chats", "openai", "all":
 	default:
-		return o, fmt.Errorf("-scenario %q: want idle, fanout, chats or all", o.scenario)
+		return o, fmt.Errorf("-scenario %q: want idle, fanout, chats, openai or all", o.scenario)
+	}
+	for _, m := range strings.Split(o.openaiMeasures, ",") {
+		if !slices.Contains(openaiMeasures, m) {
+			return o, fmt.Errorf("-openai-measure %q: want some of %s", m, strings.Join(openaiMeasures, ","))
+		}
+	}
+	if o.openaiTokens < 0 || o.openaiTools < 0 || o.openaiStreams < 1 || o.openaiRate < 0 || o.openaiLatency < 0 || o.duration <= 0 || o.requests < 0 || o.warmup < 0 {
+		return o, errors.New("-openai-* counts, rates and durations must be positive (and -duration more than 0)")
 	}
 	switch o.transport {
 	case transportWS, transportSIO, transportSSE:
@@ -204,7 +238,38 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		jobs = append(jobs, stream(fanout))
 	case "chats":
 		jobs = append(jobs, stream(chats))
+	case "openai":
+		// The mock upstream must listen before the server starts.
+		key := "sk-loadtest-mock"
+		if o.serverURL != "" {
+			key = "" // a server we did not start has whatever key it has
+		}
+		mock, err := startMockOpenAI(o.openaiMock, key, mockConfig{model: o.openaiModel})
+		if err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return 2
+		}
+		defer mock.close()
+		progress("openai: mock upstream at %s/v1", mock.url)
+		spec := openaiSpec{
+			model: o.openaiModel, latency: o.openaiLatency, tokens: o.openaiTokens, rate: o.openaiRate, toolCalls: o.openaiTools,
+			concurrency: o.concurrency, streams: o.openaiStreams, duration: o.duration, requests: o.requests, warmup: o.warmup,
+			measures: strings.Split(o.openaiMeasures, ","),
+		}
+		jobs = append(jobs, job{
+			name: "openai",
+			cfg:  serverConfig{echoRate: 20, echoTokens: 40, env: openaiEnv(mock)},
+			run: func(ctx context.Context, srv *server) (verdict, error) {
+				r, err := runOpenAI(ctx, srv, mock, spec, progress)
+				if err != nil {
+					return verdict{}, err
+				}
+				r.print(stdout)
+				return r.verdict(), nil
+			},
+		})
 	case "all":
+		// Not openai: it measures another surface, and adds a minute.
 		jobs = append(jobs, idle(transportWS), idle(transportSIO), idle(transportSSE), stream(fanout), stream(chats))
 	}
 

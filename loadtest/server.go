@@ -35,6 +35,9 @@ type serverConfig struct {
 	echoTokens int     // ATRIUM_ECHO_TOKENS
 	sendQueue  int     // ATRIUM_SEND_QUEUE; 0 keeps the server's default
 	runners    int     // ATRIUM_RUNNER_CONCURRENCY; 0 keeps the default
+	// env is more NAME=value variables; they win over our own
+	// environment's (the last of duplicates counts).
+	env []string
 }
 
 // moduleRoot is the directory of the go.mod that holds cmd/atrium.
@@ -104,6 +107,7 @@ func startServer(ctx context.Context, bin string, cfg serverConfig) (*server, er
 		}
 		env = append(env, kv)
 	}
+	env = append(env, cfg.env...)
 	logFile, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		os.RemoveAll(dir)

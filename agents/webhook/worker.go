@@ -106,7 +106,10 @@ func NewWorker(svc *Service, queue *bus.WebhookQueue, cfg WorkerConfig) *Worker 
 // deliveries go back to the queue for another worker.
 func (w *Worker) Run(ctx context.Context) error {
 	if w.cfg.Retention > 0 {
-		go w.purge(ctx)
+		ctx, stop := context.WithCancel(ctx)
+		purged := make(chan struct{})
+		go func() { defer close(purged); w.purge(ctx) }()
+		defer func() { stop(); <-purged }()
 	}
 	return w.queue.Consume(ctx, w.cfg.Concurrency, w.handle)
 }
@@ -127,6 +130,9 @@ func (w *Worker) handle(ctx context.Context, msg bus.WebhookDelivery) {
 	switch {
 	case sqldb.IsNoRows(err):
 		msg.Ack() // deleted with its endpoint
+		return
+	case err != nil && ctx.Err() != nil:
+		msg.Nak() // shutting down
 		return
 	case err != nil:
 		w.cfg.Logger.Error("webhook: load delivery", "delivery", q.Delivery, "err", err)

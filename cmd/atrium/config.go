@@ -50,6 +50,9 @@ type config struct {
 	toolAllow     []string      // private hosts tools may reach anyway
 	cacheTTL      time.Duration // how long the response cache keeps an answer
 	freeCredits   float64       // what a new user may spend
+
+	webhookTimeout  time.Duration   // bound of one webhook delivery attempt
+	webhookSchedule []time.Duration // waits between a delivery's attempts
 }
 
 // setting is one environment variable atrium reads.
@@ -86,9 +89,11 @@ var settings = []setting{
 	{"ATRIUM_MODELS", "", "JSON file adding models and upstreams to the catalogue (see docs/agents.md)"},
 	{"ATRIUM_DEFAULT_MODEL", "", "model of agents created without one (seed 003's create_agent); empty: the first available"},
 	{"ATRIUM_TOOL_TIMEOUT", "60s", "longest one tool call may take"},
-	{"ATRIUM_TOOLS_ALLOW_HOSTS", "", "comma-separated hosts, IPs or CIDRs tools may reach although private or loopback (all such are refused by default)"},
+	{"ATRIUM_TOOLS_ALLOW_HOSTS", "", "comma-separated hosts, IPs or CIDRs tools and webhook deliveries may reach although private or loopback (all such are refused by default)"},
 	{"ATRIUM_RESPONSE_CACHE_TTL", "1h", "how long a cached answer to a new conversation's question is reused"},
 	{"ATRIUM_FREE_CREDITS", "10000", "credits a user may spend before buying more (API requests get 402 when an agent's owner has none left)"},
+	{"ATRIUM_WEBHOOK_TIMEOUT", "15s", "how long a webhook endpoint has to answer 2xx before the attempt counts as failed"},
+	{"ATRIUM_WEBHOOK_SCHEDULE", "5s,30s,2m,10m,1h,6h,16h", "waits between a webhook delivery's attempts (each gets up to 10% more); empty: no retries"},
 }
 
 // ignoredEnv are ATRIUM_* variables that belong to the tests, not the server.
@@ -177,7 +182,7 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 		env string
 		dst *time.Duration
 	}{{"ATRIUM_JWT_TTL", &c.jwtTTL}, {"ATRIUM_CONNECTION_STRING_TTL", &c.connTTL}, {"ATRIUM_MESSAGE_STRING_TTL", &c.msgTTL},
-		{"ATRIUM_TOOL_TIMEOUT", &c.toolTimeout}, {"ATRIUM_RESPONSE_CACHE_TTL", &c.cacheTTL}} {
+		{"ATRIUM_TOOL_TIMEOUT", &c.toolTimeout}, {"ATRIUM_RESPONSE_CACHE_TTL", &c.cacheTTL}, {"ATRIUM_WEBHOOK_TIMEOUT", &c.webhookTimeout}} {
 		v, err := time.ParseDuration(env[d.env])
 		if err != nil || v <= 0 {
 			return config{}, fmt.Errorf("%s: %q is not a positive duration like 10m or 24h", d.env, env[d.env])
@@ -225,6 +230,17 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 	}
 	if c.toolAllow, err = safehttp.ParseAllowList(env["ATRIUM_TOOLS_ALLOW_HOSTS"]); err != nil {
 		return config{}, fmt.Errorf("ATRIUM_TOOLS_ALLOW_HOSTS: %w", err)
+	}
+	c.webhookSchedule = []time.Duration{}
+	for _, f := range strings.Split(env["ATRIUM_WEBHOOK_SCHEDULE"], ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := time.ParseDuration(f)
+		if err != nil || v <= 0 {
+			return config{}, fmt.Errorf("ATRIUM_WEBHOOK_SCHEDULE: %q is not a positive duration (want a list like 5s,30s,2m,1h)", f)
+		}
+		c.webhookSchedule = append(c.webhookSchedule, v)
 	}
 	c.node = env["ATRIUM_NODE_ID"]
 	c.debugAddr = env["ATRIUM_DEBUG_ADDR"]

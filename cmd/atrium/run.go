@@ -20,6 +20,7 @@ import (
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 	webtool "github.com/atrium-hq/atrium/agents/tool/web"
+	"github.com/atrium-hq/atrium/agents/webhook"
 	"github.com/atrium-hq/atrium/gateway"
 	"github.com/atrium-hq/atrium/hub"
 	"github.com/atrium-hq/atrium/persistence/bus"
@@ -165,6 +166,15 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	ag := agents.New(db, ws)
 	ag.Check(catalogue, scripts)
 	conv := agents.NewConversations(db, ws, agents.NewEvents(chatLog), queue, nats.Conn, agents.ConversationsConfig{})
+	// Outgoing webhooks: the agents service (agent.created, on gateway
+	// nodes) and the runner (executions, tool calls) notify wh, whose
+	// dispatcher runs on every node; runner nodes send the deliveries.
+	whQueue, err := nats.WebhookQueue(ctx, bus.WebhookQueueConfig{AckWait: cfg.webhookTimeout + 30*time.Second})
+	if err != nil {
+		return err
+	}
+	wh := webhook.New(db, ag, whQueue, webhook.Config{Logger: logger})
+	ag.NotifyTo(wh)
 	tokens := workspaces.NewTokens(secret, cfg.jwtTTL, nil)
 	// Signed file URLs use their own key, derived from the JWT secret.
 	fileKey := sha256.Sum256(append([]byte("atrium files\x00"), secret...))
@@ -179,7 +189,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if cfg.roles.gateway {
 		root.Handle("/", gateway.NewServer(gateway.Deps{
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
-			Conversations: conv, Catalogue: catalogue, Files: files,
+			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh,
 		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))
@@ -199,6 +209,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		r := agents.NewRunner(conv, queue, agents.RunnerConfig{
 			Models: catalogue, Scripts: scripts, Hot: store, Tools: tools,
 			ToolTimeout: cfg.toolTimeout, CacheTTL: cfg.cacheTTL, Concurrency: cfg.runners, Logger: logger,
+			Notify: wh,
 		})
 		go func() {
 			defer close(runnerDone)
@@ -208,6 +219,30 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		}()
 	} else {
 		close(runnerDone)
+	}
+	// Webhook deliveries leave from runner nodes, which already make the
+	// agents' outbound calls (through the same safehttp allow list), so
+	// gateway and hub nodes only answer clients. The queue is durable: with
+	// no runner up, deliveries wait, as runs do.
+	whDispatchDone, senderDone := make(chan struct{}), make(chan struct{})
+	whCtx, stopWebhooks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWebhooks()
+	go func() {
+		defer close(whDispatchDone)
+		wh.Run(whCtx)
+	}()
+	if cfg.roles.runner {
+		sender := webhook.NewWorker(wh, whQueue, webhook.WorkerConfig{
+			Schedule: cfg.webhookSchedule, Timeout: cfg.webhookTimeout, Allow: cfg.toolAllow, Logger: logger,
+		})
+		go func() {
+			defer close(senderDone)
+			if err := sender.Run(runCtx); err != nil {
+				logger.Error("webhook sender stopped", "err", err)
+			}
+		}()
+	} else {
+		close(senderDone)
 	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -257,6 +292,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	}
 	stopRunner()
 	<-runnerDone
+	<-senderDone
+	// The dispatcher stops last: it queues what the gateway and the runner
+	// notified until they stopped.
+	stopWebhooks()
+	<-whDispatchDone
 	return nil
 }
 

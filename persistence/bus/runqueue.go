@@ -106,11 +106,16 @@ func (q *RunQueue) Consume(ctx context.Context, limit int, fn func(context.Conte
 	go func() { <-ctx.Done(); it.Stop() }()
 	sem := make(chan struct{}, limit)
 	for {
+		held := false
 		select {
 		case sem <- struct{}{}:
+			held = true
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
+			if held { // the final wait needs every slot back
+				<-sem
+			}
 			break
 		}
 		msg, err := it.Next()

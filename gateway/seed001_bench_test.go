@@ -1,0 +1,88 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// instantModel answers at once with words pieces: what is left of a
+// request's time is the gateway's.
+type instantModel struct{ words int }
+
+func (m instantModel) Stream(ctx context.Context, req agents.ModelRequest, emit func(agents.Delta) error) (agents.ModelResponse, error) {
+	for range m.words {
+		if err := emit(agents.Delta{Text: " word"}); err != nil {
+			return agents.ModelResponse{}, err
+		}
+	}
+	return agents.ModelResponse{Text: strings.Repeat(" word", m.words), FinishReason: agents.FinishStop, Usage: agents.Usage{InputTokens: 5, OutputTokens: m.words}}, nil
+}
+
+// benchServer is the gateway with only what the completion routes use on
+// a login JWT (no database).
+func benchServer(b *testing.B) (http.Handler, string) {
+	cat, err := agents.NewCatalogue([]agents.Model{{Name: "instant", Upstream: "instant"}}, map[string]agents.Provider{"instant": instantModel{words: 50}}, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tokens := workspaces.NewTokens([]byte("bench-secret-bench-secret-bench-secret"), time.Hour, nil)
+	jwt, _, err := tokens.Issue("user-1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := NewServer(Deps{Logger: slog.New(slog.DiscardHandler), Tokens: tokens, Catalogue: cat}, Config{})
+	return h, jwt
+}
+
+// BenchmarkSeed001Chat measures the gateway's own cost of one chat
+// completion of 50 pieces, streamed and not: auth (a JWT), decoding,
+// the model call, encoding.
+func BenchmarkSeed001Chat(b *testing.B) {
+	h, jwt := benchServer(b)
+	for _, stream := range []string{"false", "true"} {
+		body := `{"model": "instant", "stream": ` + stream + `, "stream_options": {"include_usage": true}, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there, how are you?"}], "temperature": 0.7, "max_tokens": 500}`
+		b.Run("stream="+stream, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", "/v1/api/chat/completions", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+jwt)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return io.Discard.Write(p) }
+func (w *discardWriter) WriteHeader(int)             {}
+func (w *discardWriter) Flush()                      {}
+
+// BenchmarkSeed001StreamDelta measures one streamed chunk.
+func BenchmarkSeed001StreamDelta(b *testing.B) {
+	s := &server{cfg: Config{StreamPing: time.Hour}}
+	cs := s.newCompletionStream(&discardWriter{h: http.Header{}}, completionID(true), "gpt-4o-mini", time.Now().Unix(), 1, true)
+	defer cs.close()
+	d := agents.Delta{Text: " token"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := cs.delta(0, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
