@@ -390,7 +390,7 @@ func TestSeed001StatefulChat(t *testing.T) {
 		status     int
 		code       string
 	}{
-		{"", `{"message":"x","model":"echo"}`, 401, "unauthenticated"},
+		{"", `{"message":"x","model":"echo"}`, 401, "invalid_api_key"},
 		{"Bearer " + owner, `{"message":"x"}`, 400, "missing_parameter"},
 		{"Bearer " + owner, `{"message":"x","model":"nope"}`, 404, "model_not_found"},
 		{"Bearer " + owner, `{"model":"echo"}`, 400, "missing_parameter"},
@@ -400,7 +400,9 @@ func TestSeed001StatefulChat(t *testing.T) {
 		{"Bearer " + owner, `{"message":"x","model":"gpt-4o"}`, 503, "model_unavailable"},
 	} {
 		st, raw := post(tc.auth, tc.body)
-		var body struct{ Error struct{ Type, Message, Code string } }
+		var body struct {
+			Error struct{ Type, Message, Code string }
+		}
 		json.Unmarshal([]byte(raw), &body)
 		if st != tc.status || body.Error.Code != tc.code || body.Error.Message == "" || body.Error.Type == "" {
 			t.Errorf("%s = %d %s, want %d %s", tc.body, st, raw, tc.status, tc.code)
@@ -445,5 +447,53 @@ func TestCreditsRunOutWith402(t *testing.T) {
 	}
 	if st, body := e.withKey(t, "POST", "/api/v1/chat", key, `{"message":"x"}`); st != 200 {
 		t.Fatalf("after a grant = %d %v", st, body)
+	}
+}
+
+// TestOpenAIAPIWithAnAgentAsTheModel: seed 001's "model" may be an agent:
+// the agent answers (its tools run inside), streamed as OpenAI chunks.
+func TestOpenAIAPIWithAnAgentAsTheModel(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "owner@x.io")
+	id, key := e.publishedAgent(t, owner, `{"system_prompt":"Be kind."}`)
+	for _, auth := range []string{owner, key} {
+		resp, body := e.raw(t, "POST", "/v1/chat/completions", map[string]string{"Authorization": "Bearer " + auth, "Content-Type": "application/json"},
+			`{"model":"`+id+`","messages":[{"role":"system","content":"extra"},{"role":"user","content":"/tool echo_tool {\"say\":\"ok\"}"}]}`)
+		choices, _ := body["choices"].([]any)
+		if resp.StatusCode != 200 || len(choices) != 1 || body["model"] != id {
+			t.Fatalf("agent completion = %d %v", resp.StatusCode, body)
+		}
+		msg := choices[0].(map[string]any)["message"].(map[string]any)
+		if !strings.Contains(msg["content"].(string), "echo_tool returned echoed ok") || msg["tool_calls"] != nil {
+			t.Fatalf("message = %v", msg)
+		}
+	}
+	st, raw, _ := e.send(t, "POST", "/v1/api/chat/completions", map[string]string{"Authorization": "Bearer " + key, "Content-Type": "application/json"},
+		`{"model":"`+id+`","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello stream"}]}`)
+	var text strings.Builder
+	for _, line := range strings.Split(raw, "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var c struct {
+			Choices []struct{ Delta struct{ Content string } }
+		}
+		json.Unmarshal([]byte(data), &c)
+		for _, ch := range c.Choices {
+			text.WriteString(ch.Delta.Content)
+		}
+	}
+	if st != 200 || !strings.HasSuffix(strings.TrimSpace(raw), "data: [DONE]") || !strings.HasPrefix(text.String(), "This is the echo model") {
+		t.Fatalf("agent stream = %d %s", st, raw)
+	}
+	// Another user cannot use the agent as a model; an agent key cannot
+	// reach another model.
+	stranger, _ := e.user(t, "stranger@x.io")
+	resp, body := e.raw(t, "POST", "/v1/chat/completions", map[string]string{"Authorization": "Bearer " + stranger, "Content-Type": "application/json"},
+		`{"model":"`+id+`","messages":[{"role":"user","content":"x"}]}`)
+	if resp.StatusCode != 404 {
+		t.Fatalf("stranger = %d %v", resp.StatusCode, body)
 	}
 }

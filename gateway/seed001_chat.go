@@ -63,6 +63,8 @@ type modelTarget struct {
 	Provider agents.Provider
 	// Upstream is the model's name at its provider.
 	Upstream string
+	// Agent is true when an agent answers: its runs pay for themselves.
+	Agent bool
 }
 
 // completionTarget resolves a request's "model" for its caller. Today
@@ -72,12 +74,10 @@ type modelTarget struct {
 // upstream, and OpenAI's clients retry every 5xx), with Catalogue.Why's
 // reason.
 func (s *server) completionTarget(r *http.Request, c apiCaller, model string) (modelTarget, error) {
-	// Agents (issue 5, lead): a model that is an agent id, or any request
-	// with an agent API key, is answered by the agent here, before the
-	// catalogue's 404.
-	if c.AgentKey != "" {
-		return modelTarget{}, &oaiError{Status: http.StatusUnauthorized, Type: oaiAuthentication, Code: "agent_key_not_allowed",
-			Message: "An agent API key (ata_…) reaches only its own agent, not the model catalogue: use a user API key (atk_…) to call model '" + model + "'."}
+	// An agent API key, or a model that is one of the caller's agents: the
+	// agent answers (seed001_agent.go).
+	if t, ok, err := s.agentTarget(r, c, model); ok || err != nil {
+		return t, err
 	}
 	var m agents.Model
 	ok := s.Catalogue != nil
@@ -92,6 +92,9 @@ func (s *server) completionTarget(r *http.Request, c apiCaller, model string) (m
 	if !ok {
 		return modelTarget{}, &oaiError{Status: http.StatusBadRequest, Type: oaiInvalidRequest, Code: "model_not_available", Param: "model",
 			Message: s.Catalogue.Why(m.Name)}
+	}
+	if err := s.Workspaces.CheckCredits(r.Context(), c.User); err != nil {
+		return modelTarget{}, err
 	}
 	return modelTarget{Name: m.Name, Model: m, Provider: p, Upstream: up}, nil
 }
@@ -354,10 +357,10 @@ func promptBytes(req agents.ModelRequest) int {
 
 func estimateTokens(bytes int) int { return (bytes + 3) / 4 }
 
-// recordUsage is where a completion's usage goes: logged for now, with the
-// user and the model. Credits (issue 5, lead) are charged here, from
-// t.Model's prices. err is the request's failure, if it failed: the
-// upstream may still have done (and billed) part of the work.
+// recordUsage charges a direct model call to its caller, at the model's
+// per-token prices (what it produced is billed even when the request
+// failed half-way: the upstream billed it too), and logs it. An agent's
+// runs are charged to its owner by the runner instead.
 func (s *server) recordUsage(r *http.Request, c apiCaller, t modelTarget, u agents.Usage, err error) {
 	s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "model usage",
 		slog.String("user", string(c.User)),
@@ -366,4 +369,15 @@ func (s *server) recordUsage(r *http.Request, c apiCaller, t modelTarget, u agen
 		slog.Int("prompt_tokens", u.InputTokens),
 		slog.Int("completion_tokens", u.OutputTokens),
 		slog.Bool("ok", err == nil))
+	if t.Agent || c.User == "" {
+		return
+	}
+	credits := t.Model.Credits(agents.PlanDedicated, u)
+	if credits <= 0 {
+		return
+	}
+	ctx := context.WithoutCancel(r.Context())
+	if err := s.Workspaces.Charge(ctx, c.User, credits, "model "+t.Name, ""); err != nil {
+		s.Logger.ErrorContext(ctx, "charge model usage", "user", c.User, "credits", credits, "err", err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/gateway"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -367,6 +368,9 @@ func TestSeed001Errors(t *testing.T) {
 	t.Parallel()
 	e := newOAIEnv(t, gateway.Config{MaxBodyBytes: 4 << 10})
 	ownerAgent := e.agent(t, e.userID)
+	if _, err := e.ag.Publish(context.Background(), workspaces.UserID(e.userID), agents.ID(ownerAgent)); err != nil {
+		t.Fatal(err)
+	}
 	agentKey, err := e.ws.CreateKey(context.Background(), workspaces.UserID(e.userID), workspaces.AgentKey, ownerAgent, "k")
 	if err != nil {
 		t.Fatal(err)

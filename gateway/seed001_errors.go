@@ -50,6 +50,7 @@ var oaiKind = map[workspaces.Kind]oaiError{
 	workspaces.KindNotFound:        {Status: http.StatusNotFound, Type: oaiNotFound, Code: "not_found"},
 	workspaces.KindTooLarge:        {Status: http.StatusRequestEntityTooLarge, Type: oaiInvalidRequest, Code: "request_too_large"},
 	workspaces.KindUnavailable:     {Status: http.StatusServiceUnavailable, Type: oaiServer, Code: "service_unavailable"},
+	workspaces.KindPaymentRequired: {Status: http.StatusPaymentRequired, Type: "insufficient_quota", Code: "insufficient_credits"},
 	workspaces.KindInternal:        {Status: http.StatusInternalServerError, Type: oaiServer, Code: "internal_error"},
 }
 

@@ -56,22 +56,12 @@ type statefulChatRequest struct {
 
 // chatError writes seed 001's error shape.
 func chatError(w http.ResponseWriter, status int, typ, message, code string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"type": typ, "message": message, "code": code}})
+	writeJSON(w, status, (&oaiError{Status: status, Type: typ, Code: code, Message: message}).view())
 }
 
-// chatFail writes err in seed 001's shape, its kind picking the status.
-func (s *server) chatFail(w http.ResponseWriter, r *http.Request, err error) {
-	status, kind := s.errorStatus(r, err, apiStatus, nil)
-	typ := map[workspaces.Kind]string{
-		workspaces.KindInvalid: "invalid_request", workspaces.KindUnauthenticated: "authentication_error",
-		workspaces.KindForbidden: "permission_error", workspaces.KindNotFound: "not_found",
-		workspaces.KindTooLarge: "invalid_request",
-	}[kind]
-	if typ == "" {
-		typ = "api_error"
-	}
-	chatError(w, status, typ, workspaces.ErrorMessage(err), kind.String())
-}
+// chatFail writes err in seed 001's shape (as the OpenAI-compatible
+// endpoints do).
+func (s *server) chatFail(w http.ResponseWriter, r *http.Request, err error) { s.writeOAIError(w, r, err) }
 
 // chatCaller is who calls seed 001's chat: a user (JWT or user key), or an
 // agent key (which reaches its agent only).
@@ -107,11 +97,11 @@ func (s *server) handleStatefulChat() http.Handler {
 		var req statefulChatRequest
 		body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		if err := json.NewDecoder(body).Decode(&req); err != nil {
-			chatError(w, http.StatusBadRequest, "invalid_request", "Malformed JSON: "+err.Error(), "invalid_json")
+			chatError(w, http.StatusBadRequest, oaiInvalidRequest, "Malformed JSON: "+err.Error(), "invalid_json")
 			return
 		}
 		if req.StreamType != "" && req.StreamType != "text" && req.StreamType != "data" {
-			chatError(w, http.StatusBadRequest, "invalid_request", `streamType must be "text" or "data"`, "invalid_parameter")
+			chatError(w, http.StatusBadRequest, oaiInvalidRequest, `streamType must be "text" or "data"`, "invalid_parameter")
 			return
 		}
 		var msgs []agents.ModelMessage
@@ -119,7 +109,7 @@ func (s *server) handleStatefulChat() http.Handler {
 			switch m.Role {
 			case agents.RoleUser, agents.RoleAssistant, agents.RoleSystem:
 			default:
-				chatError(w, http.StatusBadRequest, "invalid_request", "Each message's role must be user, assistant or system", "invalid_parameter")
+				chatError(w, http.StatusBadRequest, oaiInvalidRequest, "Each message's role must be user, assistant or system", "invalid_parameter")
 				return
 			}
 			if t := m.text(); t != "" {
@@ -130,7 +120,7 @@ func (s *server) handleStatefulChat() http.Handler {
 			msgs = append(msgs, agents.ModelMessage{Role: agents.RoleUser, Content: req.Message})
 		}
 		if len(msgs) == 0 || msgs[len(msgs)-1].Role != agents.RoleUser {
-			chatError(w, http.StatusBadRequest, "invalid_request", "The conversation must end with a user message", "missing_parameter")
+			chatError(w, http.StatusBadRequest, oaiInvalidRequest, "The conversation must end with a user message", "missing_parameter")
 			return
 		}
 		// The model: an agent (the key's own, or the caller's by id), or a
@@ -140,16 +130,16 @@ func (s *server) handleStatefulChat() http.Handler {
 		case caller.agent != nil && (req.Model == "" || req.Model == string(caller.agent.ID)):
 			agent = caller.agent
 		case caller.agent != nil:
-			chatError(w, http.StatusUnauthorized, "authentication_error", "This API key reaches only its own agent", "invalid_api_key")
+			chatError(w, http.StatusUnauthorized, oaiAuthentication, "This API key reaches only its own agent", "invalid_api_key")
 			return
 		case req.Model == "":
-			chatError(w, http.StatusBadRequest, "invalid_request", "Agent ID is required", "missing_parameter")
+			chatError(w, http.StatusBadRequest, oaiInvalidRequest, "Agent ID is required", "missing_parameter")
 			return
 		case s.Catalogue != nil && s.catalogueHas(req.Model):
 		default:
 			a, err := s.Agents.Owned(r.Context(), caller.user, agents.ID(req.Model))
 			if err != nil {
-				chatError(w, http.StatusNotFound, "not_found", "No agent or model named '"+req.Model+"'", "model_not_found")
+				chatError(w, http.StatusNotFound, oaiNotFound, "No agent or model named '"+req.Model+"'", "model_not_found")
 				return
 			}
 			agent = &a
@@ -203,7 +193,7 @@ func (s *server) statefulAgentChat(r *http.Request, chat *chatStream, a agents.A
 // leaves cancels the model call.
 func (s *server) statefulModelChat(r *http.Request, chat *chatStream, req statefulChatRequest, msgs []agents.ModelMessage) {
 	if why := s.Catalogue.Why(req.Model); why != "" {
-		chatError(chat.w, http.StatusServiceUnavailable, "api_error", why, "model_unavailable")
+		chatError(chat.w, http.StatusServiceUnavailable, oaiServer, why, "model_unavailable")
 		return
 	}
 	provider, upstream, _ := s.Catalogue.Provider(req.Model)
@@ -285,7 +275,7 @@ func (c *chatStream) fail(r *http.Request, s *server, err error) {
 		return
 	}
 	if c.data {
-		c.event(map[string]any{"type": "error", "error": map[string]string{"type": "api_error", "message": workspaces.ErrorMessage(err)}})
+		c.event(map[string]any{"type": "error", "error": map[string]string{"type": oaiServer, "message": workspaces.ErrorMessage(err)}})
 		return
 	}
 	// Bare text has no way to say it: break the connection instead.

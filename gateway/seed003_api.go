@@ -72,7 +72,9 @@ func seed003Message(raw json.RawMessage, where string) (agents.ModelMessage, err
 	return agents.ModelMessage{Role: m.Role, Content: m.Content}, nil
 }
 
-func validUTF8Text(s string) bool { return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\uFFFD") == s }
+func validUTF8Text(s string) bool {
+	return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\uFFFD") == s
+}
 
 // handleSeed003Transactional is POST /v1/{agent_id} {conversation: [...]}:
 // the last message is the user's question, the ones before it the context.

@@ -53,6 +53,7 @@ type options struct {
 	duration       time.Duration
 	requests       int
 	warmup         time.Duration
+	openaiAuth     string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -91,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 6*time.Second, "openai: how long each side (straight, through atrium) of each measurement is measured")
 	fs.IntVar(&o.requests, "requests", 0, "openai: when > 0, at most this many measured requests per side")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "openai: requests sent before each side is measured")
+	fs.StringVar(&o.openaiAuth, "openai-auth", "key", "openai: key (a user API key, atk_…) or jwt (the login token) as the bearer")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: loadtest [flags]\n\n"+
 			"Starts Atrium (or uses -server) and measures it: idle connections' memory,\n"+
@@ -113,6 +115,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if !slices.Contains(openaiMeasures, m) {
 			return o, fmt.Errorf("-openai-measure %q: want some of %s", m, strings.Join(openaiMeasures, ","))
 		}
+	}
+	if o.openaiAuth != "key" && o.openaiAuth != "jwt" {
+		return o, fmt.Errorf("-openai-auth %q: want key or jwt", o.openaiAuth)
 	}
 	if o.openaiTokens < 0 || o.openaiTools < 0 || o.openaiStreams < 1 || o.openaiRate < 0 || o.openaiLatency < 0 || o.duration <= 0 || o.requests < 0 || o.warmup < 0 {
 		return o, errors.New("-openai-* counts, rates and durations must be positive (and -duration more than 0)")
@@ -254,7 +259,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		spec := openaiSpec{
 			model: o.openaiModel, latency: o.openaiLatency, tokens: o.openaiTokens, rate: o.openaiRate, toolCalls: o.openaiTools,
 			concurrency: o.concurrency, streams: o.openaiStreams, duration: o.duration, requests: o.requests, warmup: o.warmup,
-			measures: strings.Split(o.openaiMeasures, ","),
+			measures: strings.Split(o.openaiMeasures, ","), jwt: o.openaiAuth == "jwt",
 		}
 		jobs = append(jobs, job{
 			name: "openai",

@@ -53,6 +53,9 @@ type openaiSpec struct {
 	// one answer's time, whichever is longer).
 	warmup   time.Duration
 	measures []string
+	// jwt authenticates with the login JWT rather than a user API key
+	// (which costs Atrium a database query a request).
+	jwt bool
 }
 
 // answerTime is how long the mock takes to stream one answer.
@@ -82,7 +85,7 @@ type oaiSide struct {
 	mu       sync.Mutex // guards firstErr
 	firstErr error
 
-	total histogram // whole request, send to last byte
+	total histogram // not streamed: whole request, send to last byte
 	ttft  histogram // streams: send to the first content chunk
 	age   histogram // streams: each token's stamp (mock's write) to its arrival
 	gap   histogram // streams: between a stream's content chunks
@@ -140,6 +143,12 @@ type oaiMeasure struct {
 	direct, atrium *oaiSide
 }
 
+// sides runs m's side straight to the mock, then its side through Atrium.
+func (m *oaiMeasure) sides(direct, atrium *oaiClient, run func(what string, cl *oaiClient) *oaiSide) {
+	m.direct = run("straight", direct)
+	m.atrium = run("through atrium", atrium)
+}
+
 // openaiResult is what the openai scenario measured.
 type openaiResult struct {
 	spec     openaiSpec
@@ -158,7 +167,7 @@ func openaiEnv(mock *mockOpenAI) []string {
 // is mock.
 func runOpenAI(ctx context.Context, srv *server, mock *mockOpenAI, spec openaiSpec, progress func(string, ...any)) (*openaiResult, error) {
 	a := newAPI(srv.base)
-	key, auth, err := openaiKey(ctx, a)
+	key, auth, err := openaiKey(ctx, a, spec.jwt)
 	if err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
@@ -198,21 +207,17 @@ func runOpenAI(ctx context.Context, srv *server, mock *mockOpenAI, spec openaiSp
 			mock.set(c)
 			m = &oaiMeasure{name: name, workers: spec.concurrency, latency: c.latency}
 			body := oaiRequestBody(spec.model, false, tools)
-			for _, side := range []struct {
-				name string
-				cl   *oaiClient
-				s    **oaiSide
-			}{{"straight", direct, &m.direct}, {"through atrium", atrium, &m.atrium}} {
-				progress("openai throughput: %d requests in flight %s, %v", spec.concurrency, side.name, spec.duration)
-				*side.s = runSide(ctx, srv, mock, spec, spec.concurrency, spec.warmup, 0, func(ctx context.Context, w *oaiWorker, s *oaiSide, full bool) error {
+			m.sides(direct, atrium, func(what string, cl *oaiClient) *oaiSide {
+				progress("openai throughput: %d requests in flight %s, %v", spec.concurrency, what, spec.duration)
+				return runSide(ctx, srv, mock, spec, spec.concurrency, spec.warmup, 0, func(ctx context.Context, w *oaiWorker, s *oaiSide, full bool) error {
 					t0 := time.Now()
-					err := side.cl.complete(ctx, body, &w.buf, spec.shape(false), full)
+					err := cl.complete(ctx, body, &w.buf, spec.shape(false), full)
 					if err == nil && s != nil {
 						s.total.record(time.Since(t0))
 					}
 					return err
 				})
-			}
+			})
 		case measureStreams:
 			c := cfg
 			c.latency, c.rate = spec.latency, spec.rate
@@ -220,25 +225,16 @@ func runOpenAI(ctx context.Context, srv *server, mock *mockOpenAI, spec openaiSp
 			m = &oaiMeasure{name: name, stream: true, workers: spec.streams, latency: c.latency, rate: c.rate}
 			body := oaiRequestBody(spec.model, true, tools)
 			ramp := spec.answerTime()
-			for _, side := range []struct {
-				name string
-				cl   *oaiClient
-				s    **oaiSide
-			}{{"straight", direct, &m.direct}, {"through atrium", atrium, &m.atrium}} {
-				progress("openai streams: %d streams of %d tokens at %g/s %s, %v", spec.streams, spec.tokens, spec.rate, side.name, spec.duration)
-				*side.s = runSide(ctx, srv, mock, spec, spec.streams, max(spec.warmup, ramp), ramp, func(ctx context.Context, w *oaiWorker, s *oaiSide, full bool) error {
-					t0 := time.Now()
+			m.sides(direct, atrium, func(what string, cl *oaiClient) *oaiSide {
+				progress("openai streams: %d streams of %d tokens at %g/s %s, %v", spec.streams, spec.tokens, spec.rate, what, spec.duration)
+				return runSide(ctx, srv, mock, spec, spec.streams, max(spec.warmup, ramp), ramp, func(ctx context.Context, w *oaiWorker, s *oaiSide, full bool) error {
 					var obs streamObserver
 					if s != nil {
 						obs = s
 					}
-					err := side.cl.stream(ctx, body, w.rd, spec.shape(true), full, obs)
-					if err == nil && s != nil {
-						s.total.record(time.Since(t0))
-					}
-					return err
+					return cl.stream(ctx, body, w.rd, spec.shape(true), full, obs)
 				})
-			}
+			})
 		default:
 			return nil, fmt.Errorf("no measurement %q", name)
 		}
@@ -254,14 +250,17 @@ func runOpenAI(ctx context.Context, srv *server, mock *mockOpenAI, spec openaiSp
 	return res, nil
 }
 
-// openaiKey registers a user and makes it a user API key; a JWT when that
-// fails (then auth says why).
-func openaiKey(ctx context.Context, a *api) (key, auth string, err error) {
+// openaiKey registers a user and makes it a user API key; its login JWT
+// when jwt, or when that fails (then auth says why).
+func openaiKey(ctx context.Context, a *api, jwtOnly bool) (key, auth string, err error) {
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	jwt, err := a.user(ctx, "lt-openai-"+hex.EncodeToString(rnd[:])+"@example.com", "loadtest-password-1")
 	if err != nil {
 		return "", "", err
+	}
+	if jwtOnly {
+		return jwt, "login JWT", nil
 	}
 	var out struct {
 		Key string `json:"key"`

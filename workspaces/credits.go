@@ -103,3 +103,14 @@ func (s *Service) GrantCredits(ctx context.Context, user UserID, amount float64,
 	}
 	return nil
 }
+
+// Charge takes amount from user's credits in a transaction of its own.
+func (s *Service) Charge(ctx context.Context, user UserID, amount float64, reason, ref string) error {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return s.SpendCredits(ctx, tx, user, amount, reason, ref)
+	})
+	if err != nil {
+		return Internal("charge credits", err)
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"os"
 
 	"github.com/atrium-hq/atrium/agents"
@@ -64,7 +65,11 @@ func upstream(ctx context.Context, cfg config, name string, u agents.UpstreamCon
 		if u.APIKeyEnv != "" {
 			key = os.Getenv(u.APIKeyEnv)
 		}
-		return openai.New(openai.Config{BaseURL: u.BaseURL, APIKey: key, Headers: u.Headers, Name: name}), nil
+		// One pool per upstream, big enough for many concurrent streams
+		// (http.DefaultClient keeps 2 idle connections per host).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 4096, 1024
+		return openai.New(openai.Config{BaseURL: u.BaseURL, APIKey: key, Headers: u.Headers, Name: name, HTTPClient: &http.Client{Transport: tr}}), nil
 	case "bedrock":
 		return bedrock.New(ctx, bedrock.Config{Region: u.Region, Endpoint: u.Endpoint, Name: name})
 	}

@@ -1,0 +1,85 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// The OpenAI-compatible API's agent path: "model" names an agent (seed
+// 001: "your agent or model id"). The agent answers as it does everywhere
+// — its system prompt, memory, tools, script — in a new API conversation
+// per request (the request carries the whole conversation, as OpenAI's
+// does), through the run queue. A client that leaves stops waiting; the
+// run goes on and its answer stays in the conversation. The owner pays for
+// the run, as for every run of the agent.
+
+// agentTarget resolves model to an agent the caller may use: the agent
+// of an agent API key, or an agent the user owns.
+func (s *server) agentTarget(r *http.Request, c apiCaller, model string) (modelTarget, bool, error) {
+	if c.AgentKey != "" {
+		a, _, err := s.Agents.ResolveKey(r.Context(), c.AgentKey)
+		if err != nil {
+			return modelTarget{}, true, &oaiError{Status: http.StatusUnauthorized, Type: oaiAuthentication, Code: "invalid_api_key",
+				Message: "Incorrect API key provided: " + workspaces.ErrorMessage(err) + "."}
+		}
+		if model != string(a.ID) && !strings.EqualFold(model, a.Name) {
+			return modelTarget{}, true, &oaiError{Status: http.StatusUnauthorized, Type: oaiAuthentication, Code: "agent_key_not_allowed",
+				Message: "An agent API key (ata_…) reaches only its own agent (model '" + string(a.ID) + "'), not '" + model + "'."}
+		}
+		return s.agentModel(a), true, nil
+	}
+	if !workspaces.ValidID(model) || s.Conversations == nil {
+		return modelTarget{}, false, nil
+	}
+	a, err := s.Agents.Owned(r.Context(), c.User, agents.ID(model))
+	if err != nil {
+		return modelTarget{}, false, nil // not the caller's agent: the catalogue decides
+	}
+	return s.agentModel(a), true, nil
+}
+
+func (s *server) agentModel(a agents.Agent) modelTarget {
+	return modelTarget{Name: string(a.ID), Provider: agentProvider{conv: s.Conversations, agent: a}, Upstream: string(a.ID), Agent: true}
+}
+
+// agentProvider answers OpenAI requests with an agent, as a Provider so
+// the OpenAI handlers stream it like a model.
+type agentProvider struct {
+	conv  *agents.Conversations
+	agent agents.Agent
+}
+
+var _ agents.Provider = agentProvider{}
+
+func (p agentProvider) Stream(ctx context.Context, req agents.ModelRequest, emit func(agents.Delta) error) (agents.ModelResponse, error) {
+	var msgs []agents.ModelMessage
+	for _, m := range req.Messages {
+		if (m.Role == agents.RoleUser || m.Role == agents.RoleAssistant || m.Role == agents.RoleSystem) && strings.TrimSpace(m.Content) != "" {
+			msgs = append(msgs, agents.ModelMessage{Role: m.Role, Content: m.Content})
+		}
+	}
+	if req.System != "" {
+		msgs = append([]agents.ModelMessage{{Role: agents.RoleSystem, Content: req.System}}, msgs...)
+	}
+	if len(msgs) == 0 || msgs[len(msgs)-1].Role != agents.RoleUser {
+		return agents.ModelResponse{}, workspaces.E(workspaces.KindInvalid, "An agent answers a conversation that ends with a user message")
+	}
+	asked, err := p.conv.Ask(ctx, agents.Ask{Agent: p.agent, Preamble: msgs[:len(msgs)-1], Content: msgs[len(msgs)-1].Content, Source: "openai"})
+	if err != nil {
+		return agents.ModelResponse{}, err
+	}
+	res, err := p.conv.Await(ctx, p.agent.ID, asked.Workspace, asked.Conversation, asked.Request, asked.Seq, func(text string) error {
+		return emit(agents.Delta{Text: text})
+	})
+	if err != nil {
+		return agents.ModelResponse{}, err
+	}
+	if res.Status != agents.RunCompleted {
+		return agents.ModelResponse{Text: res.Answer}, &agents.ModelError{Provider: "agent", Code: string(res.Status), Message: res.Error}
+	}
+	return agents.ModelResponse{Text: res.Answer, FinishReason: agents.FinishStop, Usage: res.Usage}, nil
+}
