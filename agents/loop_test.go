@@ -218,10 +218,14 @@ func TestFailingToolsBecomeErrorsTheModelSees(t *testing.T) {
 		args string
 		want string
 	}{
-		"error":   {funcTool{"t", func(context.Context, agents.ToolInput) (agents.ToolOutput, error) { return agents.ToolOutput{}, errors.New("quota 🙈") }}, `{}`, "quota 🙈"},
-		"panic":   {funcTool{"t", func(context.Context, agents.ToolInput) (agents.ToolOutput, error) { panic("boom") }}, `{}`, "the tool crashed: boom"},
-		"slow":    {funcTool{"t", func(ctx context.Context, _ agents.ToolInput) (agents.ToolOutput, error) { select {} }}, `{}`, "the tool took longer than 200ms"},
-		"badjson": {funcTool{"t", func(context.Context, agents.ToolInput) (agents.ToolOutput, error) { return agents.ToolOutput{Content: "ran"}, nil }}, `{"q":`, "the arguments must be a JSON object"},
+		"error": {funcTool{"t", func(context.Context, agents.ToolInput) (agents.ToolOutput, error) {
+			return agents.ToolOutput{}, errors.New("quota 🙈")
+		}}, `{}`, "quota 🙈"},
+		"panic": {funcTool{"t", func(context.Context, agents.ToolInput) (agents.ToolOutput, error) { panic("boom") }}, `{}`, "the tool crashed: boom"},
+		"slow":  {funcTool{"t", func(ctx context.Context, _ agents.ToolInput) (agents.ToolOutput, error) { select {} }}, `{}`, "the tool took longer than 200ms"},
+		"badjson": {funcTool{"t", func(context.Context, agents.ToolInput) (agents.ToolOutput, error) {
+			return agents.ToolOutput{Content: "ran"}, nil
+		}}, `{"q":`, "the arguments must be a JSON object"},
 		"unknown": {funcTool{"other", func(context.Context, agents.ToolInput) (agents.ToolOutput, error) { return agents.ToolOutput{}, nil }}, `{}`, "there is no tool named t"},
 	}
 	for name, tc := range cases {
@@ -292,7 +296,7 @@ func TestResponseCacheAnswersNewConversationsOnly(t *testing.T) {
 		e.until(t, agents.EventRunCompleted)
 	}
 	ask(false) // a new conversation: answered and cached
-	ask(true) // another new conversation, same question: from the cache
+	ask(true)  // another new conversation, same question: from the cache
 	if n := len(model.requests()); n != 1 {
 		t.Fatalf("the model ran %d times for a cached question", n)
 	}

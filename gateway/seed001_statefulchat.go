@@ -61,7 +61,9 @@ func chatError(w http.ResponseWriter, status int, typ, message, code string) {
 
 // chatFail writes err in seed 001's shape (as the OpenAI-compatible
 // endpoints do).
-func (s *server) chatFail(w http.ResponseWriter, r *http.Request, err error) { s.writeOAIError(w, r, err) }
+func (s *server) chatFail(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeOAIError(w, r, err)
+}
 
 // chatCaller is who calls seed 001's chat: a user (JWT or user key), or an
 // agent key (which reaches its agent only).

@@ -112,13 +112,10 @@ func newMockAnswer(cfg mockConfig) *mockAnswer {
 	for i := range cfg.tokens {
 		fmt.Fprintf(&content, " %0*d", stampDigits, i)
 	}
-	for _, tools := range []bool{false, true} {
-		v := &a.plain
+	for _, v := range []*mockVariant{&a.plain, &a.tools} {
 		finish, calls := "stop", 0
-		if tools && cfg.toolCalls > 0 {
-			v, finish, calls = &a.tools, "tool_calls", cfg.toolCalls
-		} else if tools {
-			v = &a.tools
+		if v == &a.tools && cfg.toolCalls > 0 {
+			finish, calls = "tool_calls", cfg.toolCalls
 		}
 		type function struct {
 			Name      string `json:"name"`
