@@ -158,9 +158,10 @@ type openaiResult struct {
 	unauthorized uint64
 }
 
-// openaiEnv is the environment that points a server at mock.
+// openaiEnv is the environment that points a server at mock, with
+// credits enough for any run (each request is charged).
 func openaiEnv(mock *mockOpenAI) []string {
-	return []string{"OPENAI_BASE_URL=" + mock.url + "/v1", "OPENAI_API_KEY=" + mock.key}
+	return []string{"OPENAI_BASE_URL=" + mock.url + "/v1", "OPENAI_API_KEY=" + mock.key, "ATRIUM_FREE_CREDITS=1000000000"}
 }
 
 // runOpenAI runs spec's measurements against srv, whose openai upstream
