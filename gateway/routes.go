@@ -113,6 +113,11 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /v1/completions", completions)
 	mux.Handle("GET /v1/api/models", s.handleListModels())
 	mux.Handle("GET /v1/api/models/{model}", s.handleGetModel())
+	// OpenAI's Responses API: one handler, so both paths share its stored
+	// responses.
+	responses := s.handleResponses()
+	mux.Handle("POST /v1/api/responses", responses)
+	mux.Handle("POST /v1/responses", responses)
 
 	// Outgoing webhooks. (issue 5, helper B)
 	mux.Handle("POST /api/webhooks/{$}", api(s.handleCreateWebhook()))

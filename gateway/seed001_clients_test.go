@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -182,9 +183,60 @@ func TestOpenAINodeClients(t *testing.T) {
 		"ai_stream_text":      "Hello world",
 		"ai_tool_calls":       `get_weather {"city":"Paris"}; get_time {}`,
 		"ai_stream_tools":     `get_weather {"city":"Paris"}; get_time {}`,
+
+		// The Responses API (seed001_responses.go).
+		"openai_responses_text":               "Hello world",
+		"openai_responses_previous":           "Hello world",
+		"openai_responses_stream_text":        "Hello world",
+		"openai_responses_stream_usage":       13.0,
+		"openai_responses_helper_text":        "Hello world",
+		"openai_responses_tool_calls":         `get_weather {"city":"Paris"}; get_time {}`,
+		"openai_responses_stream_tools":       `get_weather {"city":"Paris"}; get_time {}`,
+		"openai_responses_tool_answer":        "It is sunny in Paris.",
+		"openai_responses_404":                "404 model_not_found",
+		"openai_responses_cut_failed":         true,
+		"ai_responses_generate_text":          "Hello world",
+		"ai_responses_stream_text":            "Hello world",
+		"ai_responses_stream_usage":           13.0,
+		"ai_responses_tool_calls":             `get_weather {"city":"Paris"}; get_time {}`,
+		"ai_responses_stream_tools":           `get_weather {"city":"Paris"}; get_time {}`,
+		"ai_responses_tool_round_trip":        "2 steps: It is sunny in Paris.",
+		"ai_responses_stream_tool_round_trip": "2 steps: It is sunny in Paris.",
+		"ai_responses_multi_turn":             "Hello world",
+		"ai_responses_item_reference_sent":    true,
+		"ai_responses_cut_error":              true,
 	} {
 		if got[key] != want {
 			t.Errorf("%s = %#v, want %#v", key, got[key], want)
+		}
+	}
+
+	// The conversations continued by reference reached the model whole:
+	// the AI SDK's item_reference and the openai client's
+	// previous_response_id were resolved.
+	wantConversations := map[string][]any{
+		"item_reference": {
+			map[string]any{"role": "user", "content": "Hi"},
+			map[string]any{"role": "assistant", "content": "Hello world"},
+			map[string]any{"role": "user", "content": "And again?"},
+		},
+		"previous_response_id": {
+			map[string]any{"role": "user", "content": "Hello!"},
+			map[string]any{"role": "assistant", "content": "Hello world"},
+			map[string]any{"role": "user", "content": "Again"},
+		},
+	}
+	for len(wantConversations) > 0 {
+		var up map[string]any
+		select {
+		case up = <-e.up.reqs:
+		default:
+			t.Fatalf("the upstream never got these conversations: %v", wantConversations)
+		}
+		for what, msgs := range wantConversations {
+			if reflect.DeepEqual(up["messages"], msgs) {
+				delete(wantConversations, what)
+			}
 		}
 	}
 }

@@ -5,7 +5,7 @@
 // error exits non-zero.
 import OpenAI from "openai";
 import { createOpenAI } from "@ai-sdk/openai";
-import { generateText, streamText, tool, jsonSchema } from "ai";
+import { generateText, streamText, tool, jsonSchema, stepCountIs } from "ai";
 
 const cfg = JSON.parse(process.env.ATRIUM_OPENAI_TEST);
 const out = {};
@@ -76,9 +76,71 @@ async function officialClient() {
   }
 }
 
+// The official client on the Responses API (POST /responses).
+async function officialResponses() {
+  const client = new OpenAI({ apiKey: cfg.api_key, baseURL: cfg.base_url, maxRetries: 0 });
+
+  const response = await client.responses.create({ model: TEXT, input: "Hello!" });
+  out.openai_responses_text = response.output_text;
+
+  // Continued by id: the gateway keeps the conversation.
+  const next = await client.responses.create({ model: TEXT, input: "Again", previous_response_id: response.id });
+  out.openai_responses_previous = next.previous_response_id === response.id ? next.output_text : "wrong previous_response_id";
+
+  let text = "";
+  let usage = null;
+  const stream = await client.responses.create({ model: TEXT, input: [{ role: "user", content: "Hello!" }], stream: true });
+  for await (const event of stream) {
+    if (event.type === "response.output_text.delta") text += event.delta;
+    if (event.type === "response.completed") usage = event.response.usage;
+  }
+  out.openai_responses_stream_text = text;
+  out.openai_responses_stream_usage = usage?.total_tokens;
+
+  // The stream helper accumulates (and checks) every event.
+  const helped = await client.responses.stream({ model: TEXT, input: "Hello!" }).finalResponse();
+  out.openai_responses_helper_text = helped.output_text;
+
+  const tools = [
+    { type: "function", name: "get_weather", description: "Weather of a city", parameters: weatherSchema, strict: false },
+    { type: "function", name: "get_time", parameters: { type: "object", properties: {} }, strict: false },
+  ];
+  const ask = [{ role: "user", content: "Weather and time in Paris?" }];
+  const fnCalls = (output) => calls(output.filter((o) => o.type === "function_call").map((c) => ({ name: c.name, args: c.arguments })));
+  const withTools = await client.responses.create({ model: TOOLS, input: ask, tools });
+  out.openai_responses_tool_calls = fnCalls(withTools.output);
+
+  const streamed = await client.responses.stream({ model: TOOLS, input: ask, tools }).finalResponse();
+  out.openai_responses_stream_tools = fnCalls(streamed.output);
+
+  // The calls go back as they came, with their outputs.
+  const outputs = streamed.output
+    .filter((o) => o.type === "function_call")
+    .map((c) => ({ type: "function_call_output", call_id: c.call_id, output: c.name === "get_weather" ? "sunny" : "noon" }));
+  const answer = await client.responses.create({ model: TOOLS, input: [...ask, ...streamed.output, ...outputs], tools });
+  out.openai_responses_tool_answer = answer.output_text;
+
+  try {
+    await client.responses.create({ model: "gpt-17", input: "Hello!" });
+    out.openai_responses_404 = "no error";
+  } catch (err) {
+    out.openai_responses_404 = `${err.status} ${err.code}`;
+  }
+
+  try {
+    const cut = await client.responses.create({ model: CUT, input: "Hello!", stream: true });
+    for await (const _ of cut) {
+      // drain
+    }
+    out.openai_responses_cut_failed = false;
+  } catch {
+    out.openai_responses_cut_failed = true;
+  }
+}
+
 async function vercelAISDK() {
-  // As seed 001 shows it, with the chat-completions model (the SDK's
-  // default model, ashna(modelId), speaks the Responses API).
+  // As seed 001 shows it: ashna(modelId) speaks the Responses API, and
+  // ashna.chat(modelId) chat completions.
   const ashna = createOpenAI({ baseURL: cfg.base_url, apiKey: cfg.api_key });
   const modelId = TEXT;
 
@@ -100,8 +162,63 @@ async function vercelAISDK() {
   const streamedTools = streamText({ model: ashna.chat(TOOLS), prompt: "Weather and time in Paris?", tools });
   const toolCalls = await streamedTools.toolCalls;
   out.ai_stream_tools = calls(toolCalls.map((c) => ({ name: c.toolName, args: JSON.stringify(c.input) })));
+
+  // Exactly as seed 001 writes it: the Responses API.
+  {
+    const { text } = await generateText({ model: ashna(modelId), prompt: "Hello!" });
+    out.ai_responses_generate_text = text;
+
+    const result = streamText({ model: ashna(modelId), messages: [{ role: "user", content: "Hello!" }] });
+    let streamed = "";
+    for await (const piece of result.textStream) streamed += piece;
+    out.ai_responses_stream_text = streamed;
+    out.ai_responses_stream_usage = (await result.usage).totalTokens;
+
+    const asked = await generateText({ model: ashna(TOOLS), prompt: "Weather and time in Paris?", tools });
+    out.ai_responses_tool_calls = calls(asked.toolCalls.map((c) => ({ name: c.toolName, args: JSON.stringify(c.input) })));
+
+    const streamedTools = streamText({ model: ashna(TOOLS), prompt: "Weather and time in Paris?", tools });
+    out.ai_responses_stream_tools = calls((await streamedTools.toolCalls).map((c) => ({ name: c.toolName, args: JSON.stringify(c.input) })));
+
+    // The SDK runs the tools and sends their results back for the answer.
+    const running = {
+      get_weather: tool({ description: "Weather of a city", inputSchema: jsonSchema(weatherSchema), execute: async ({ city }) => `sunny in ${city}` }),
+      get_time: tool({ inputSchema: jsonSchema({ type: "object", properties: {} }), execute: async () => "noon" }),
+    };
+    const ran = await generateText({ model: ashna(TOOLS), prompt: "Weather and time in Paris?", tools: running, stopWhen: stepCountIs(3) });
+    out.ai_responses_tool_round_trip = `${ran.steps.length} steps: ${ran.text}`;
+    const ranStream = streamText({ model: ashna(TOOLS), prompt: "Weather and time in Paris?", tools: running, stopWhen: stepCountIs(3) });
+    out.ai_responses_stream_tool_round_trip = `${(await ranStream.steps).length} steps: ${await ranStream.text}`;
+
+    // A conversation that goes on: the SDK refers to the assistant's
+    // earlier text by its item id (item_reference), which the gateway
+    // kept. The requests are watched to see it does.
+    const bodies = [];
+    const watched = createOpenAI({
+      baseURL: cfg.base_url,
+      apiKey: cfg.api_key,
+      fetch: async (url, init) => {
+        bodies.push(String(init?.body ?? ""));
+        return fetch(url, init);
+      },
+    });
+    const first = await generateText({ model: watched(modelId), messages: [{ role: "user", content: "Hi" }] });
+    const second = await generateText({
+      model: watched(modelId),
+      messages: [{ role: "user", content: "Hi" }, ...first.response.messages, { role: "user", content: "And again?" }],
+    });
+    out.ai_responses_multi_turn = second.text;
+    out.ai_responses_item_reference_sent = bodies.length === 2 && bodies[1].includes('"item_reference"');
+
+    // A stream the upstream cuts reports an error, and finishes for it.
+    const cut = streamText({ model: ashna(CUT), prompt: "Hello!", onError: () => {} });
+    const parts = [];
+    for await (const part of cut.fullStream) parts.push(part.type);
+    out.ai_responses_cut_error = parts.includes("error") && (await cut.finishReason) === "error";
+  }
 }
 
 await officialClient();
+await officialResponses();
 await vercelAISDK();
 process.stdout.write(JSON.stringify(out));
