@@ -24,7 +24,10 @@ import (
 
 type models map[string]agents.Provider
 
-func (m models) Provider(name string) (agents.Provider, string, bool) { p, ok := m[name]; return p, name, ok }
+func (m models) Provider(name string) (agents.Provider, string, bool) {
+	p, ok := m[name]
+	return p, name, ok
+}
 
 // node is one Atrium node's live side: a hub and a runner over a shared
 // database and NATS.

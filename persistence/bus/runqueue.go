@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -96,43 +95,5 @@ func (q *RunQueue) Enqueue(ctx context.Context, agent, id string, data []byte) e
 // fn runs on its own goroutine and must Ack (or Nak) the delivery. Consume
 // returns after every fn it started has returned.
 func (q *RunQueue) Consume(ctx context.Context, limit int, fn func(context.Context, RunDelivery)) error {
-	if limit <= 0 {
-		limit = 1
-	}
-	it, err := q.consumer.Messages(jetstream.PullMaxMessages(min(limit, 64)))
-	if err != nil {
-		return fmt.Errorf("nats: consume runs: %w", err)
-	}
-	go func() { <-ctx.Done(); it.Stop() }()
-	sem := make(chan struct{}, limit)
-	for {
-		held := false
-		select {
-		case sem <- struct{}{}:
-			held = true
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			if held { // the final wait needs every slot back
-				<-sem
-			}
-			break
-		}
-		msg, err := it.Next()
-		if err != nil {
-			<-sem
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-				break
-			}
-			continue
-		}
-		go func() {
-			defer func() { <-sem }()
-			fn(ctx, msg)
-		}()
-	}
-	for range limit {
-		sem <- struct{}{}
-	}
-	return nil
+	return consume(ctx, q.consumer, limit, "runs", fn)
 }

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -97,43 +96,5 @@ func (q *WebhookQueue) Enqueue(ctx context.Context, endpoint, id string, data []
 // fn runs on its own goroutine and must Ack, Nak or NakWithDelay the
 // delivery. Consume returns after every fn it started has returned.
 func (q *WebhookQueue) Consume(ctx context.Context, limit int, fn func(context.Context, WebhookDelivery)) error {
-	if limit <= 0 {
-		limit = 1
-	}
-	it, err := q.consumer.Messages(jetstream.PullMaxMessages(min(limit, 64)))
-	if err != nil {
-		return fmt.Errorf("nats: consume webhook deliveries: %w", err)
-	}
-	go func() { <-ctx.Done(); it.Stop() }()
-	sem := make(chan struct{}, limit)
-loop:
-	for {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break loop
-		}
-		// Both cases may have been ready: give the slot back so the wait
-		// below can take them all.
-		if ctx.Err() != nil {
-			<-sem
-			break
-		}
-		msg, err := it.Next()
-		if err != nil {
-			<-sem
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-				break
-			}
-			continue
-		}
-		go func() {
-			defer func() { <-sem }()
-			fn(ctx, msg)
-		}()
-	}
-	for range limit {
-		sem <- struct{}{}
-	}
-	return nil
+	return consume(ctx, q.consumer, limit, "webhook deliveries", fn)
 }
