@@ -60,6 +60,19 @@ func (c *Conversations) Ask(ctx context.Context, q Ask) (Asked, error) {
 	if err := c.ws.CheckCredits(ctx, q.Agent.Owner); err != nil {
 		return Asked{}, err
 	}
+	// Everything is checked before anything is made, so a refused
+	// request leaves no empty conversation behind.
+	if err := c.checkContent(q.Content, ""); err != nil {
+		return Asked{}, err
+	}
+	for _, m := range q.Preamble {
+		if m.Role != RoleUser && m.Role != RoleAssistant && m.Role != RoleSystem {
+			return Asked{}, workspaces.E(workspaces.KindInvalid, "earlier messages must be system, user or assistant messages")
+		}
+		if err := c.checkContent(m.Content, ""); err != nil {
+			return Asked{}, err
+		}
+	}
 	ws, err := c.apiWorkspace(ctx, q.Agent)
 	if err != nil {
 		return Asked{}, err
@@ -77,9 +90,6 @@ func (c *Conversations) Ask(ctx context.Context, q Ask) (Asked, error) {
 	} else if err := c.ownConversation(ctx, ws, chat); err != nil {
 		return Asked{}, err
 	}
-	if err := c.checkContent(q.Content, ""); err != nil {
-		return Asked{}, err
-	}
 	sent, err := c.store(ctx, ws, chat, q.Agent.Owner, q.Content, "", runFor{agent: string(q.Agent.ID), source: q.Source})
 	if err != nil {
 		return Asked{}, err
@@ -90,7 +100,8 @@ func (c *Conversations) Ask(ctx context.Context, q Ask) (Asked, error) {
 	return Asked{Conversation: chat, Workspace: ws, Request: sent.Runs[0], Message: sent.Message.ID, Seq: sent.Seq}, nil
 }
 
-// checkContent checks a message as Send does.
+// checkContent checks a message's content and its client's idempotency
+// key, for Send and Ask alike.
 func (c *Conversations) checkContent(content, clientID string) error {
 	switch {
 	case strings.TrimSpace(content) == "":
@@ -99,6 +110,8 @@ func (c *Conversations) checkContent(content, clientID string) error {
 		return workspaces.Errorf(workspaces.KindTooLarge, "content is longer than %d bytes", c.cfg.MaxContentBytes)
 	case !validText(content):
 		return workspaces.E(workspaces.KindInvalid, "content must be UTF-8 text without NUL bytes")
+	case len(clientID) > MaxClientIDLength || !printable(clientID):
+		return workspaces.Errorf(workspaces.KindInvalid, "client_id must be at most %d printable characters", MaxClientIDLength)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package agents
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -115,17 +114,8 @@ const MaxClientIDLength = 128
 // The message is stored before anything is published: if publishing fails
 // the call fails, and repeating it with the same clientID finishes the job.
 func (c *Conversations) Send(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, author workspaces.UserID, content, clientID string) (Sent, error) {
-	if strings.TrimSpace(content) == "" {
-		return Sent{}, workspaces.E(workspaces.KindInvalid, "content is required")
-	}
-	if len(content) > c.cfg.MaxContentBytes {
-		return Sent{}, workspaces.Errorf(workspaces.KindTooLarge, "content is longer than %d bytes", c.cfg.MaxContentBytes)
-	}
-	if !utf8.ValidString(content) || strings.ContainsRune(content, 0) {
-		return Sent{}, workspaces.E(workspaces.KindInvalid, "content must be UTF-8 text without NUL bytes")
-	}
-	if len(clientID) > MaxClientIDLength || !printable(clientID) {
-		return Sent{}, workspaces.Errorf(workspaces.KindInvalid, "client_id must be at most %d printable characters", MaxClientIDLength)
+	if err := c.checkContent(content, clientID); err != nil {
+		return Sent{}, err
 	}
 	user, err := c.ws.User(ctx, author)
 	if err != nil {

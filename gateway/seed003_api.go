@@ -66,14 +66,10 @@ func seed003Message(raw json.RawMessage, where string) (agents.ModelMessage, err
 	default:
 		return agents.ModelMessage{}, workspaces.E(workspaces.KindInvalid, "Invalid "+where+": role must be system, user or assistant")
 	}
-	if strings.TrimSpace(m.Content) == "" || !validUTF8Text(m.Content) {
+	if strings.TrimSpace(m.Content) == "" {
 		return agents.ModelMessage{}, workspaces.E(workspaces.KindInvalid, "Invalid "+where+": content must be non-empty text")
 	}
 	return agents.ModelMessage{Role: m.Role, Content: m.Content}, nil
-}
-
-func validUTF8Text(s string) bool {
-	return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\uFFFD") == s
 }
 
 // handleSeed003Transactional is POST /v1/{agent_id} {conversation: [...]}:
