@@ -245,3 +245,62 @@ func fileFromRow(r *sqldb.File) File {
 	}
 	return fl
 }
+
+// maxListedFiles bounds List.
+const maxListedFiles = 200
+
+// List returns the files a tool of agent's conversation conv may see: the
+// conversation's own and the agent's files that belong to no
+// conversation, newest first, at most 200.
+func (f *Files) List(ctx context.Context, agent ID, conv workspaces.ChatID) ([]File, error) {
+	var rows []sqldb.File
+	q := f.db.NewSelect().Model(&rows).Where("agent_id = ?", string(agent))
+	if conv != "" {
+		q = q.Where("(conversation_id = ? OR conversation_id IS NULL)", string(conv))
+	} else {
+		q = q.Where("conversation_id IS NULL")
+	}
+	if err := q.OrderExpr("created_at DESC, id DESC").Limit(maxListedFiles).Scan(ctx); err != nil {
+		return nil, workspaces.Internal("list files", err)
+	}
+	out := make([]File, len(rows))
+	for i := range rows {
+		out[i] = fileFromRow(&rows[i])
+	}
+	return out, nil
+}
+
+// Find returns the file that ref names for a tool of agent's conversation
+// conv: a file id, or a name, the newest file of that name winning (so a
+// file written twice reads as its last version). The conversation's files
+// come before the agent's own.
+func (f *Files) Find(ctx context.Context, agent ID, conv workspaces.ChatID, ref string) (File, error) {
+	ref = strings.TrimSpace(ref)
+	if workspaces.ValidID(ref) {
+		if fl, err := f.File(ctx, agent, ref); err == nil && (fl.Conversation == "" || fl.Conversation == conv) {
+			return fl, nil
+		}
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(ref, "./"), "/")
+	var rows []sqldb.File
+	q := f.db.NewSelect().Model(&rows).Where("agent_id = ? AND name = ?", string(agent), name)
+	if conv != "" {
+		q = q.Where("(conversation_id = ? OR conversation_id IS NULL)", string(conv))
+	} else {
+		q = q.Where("conversation_id IS NULL")
+	}
+	if err := q.OrderExpr("created_at DESC, id DESC").Limit(20).Scan(ctx); err != nil {
+		return File{}, workspaces.Internal("find file", err)
+	}
+	var best *sqldb.File
+	for i := range rows {
+		r := &rows[i]
+		if best == nil || (best.ConversationID == nil && r.ConversationID != nil) {
+			best = r
+		}
+	}
+	if best == nil {
+		return File{}, workspaces.E(workspaces.KindNotFound, "File not found")
+	}
+	return fileFromRow(best), nil
+}

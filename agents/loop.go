@@ -3,7 +3,9 @@ package agents
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,6 +35,28 @@ type Loop struct {
 	// Call is told about each tool call before it runs, Result after.
 	Call   func(iteration int, call ToolCall) error
 	Result func(iteration int, rec ToolRecord) error
+
+	toolUsage *usageCounter // tokens of tools' Complete calls; made by Run
+}
+
+// usageCounter adds up usage from tools, which may outlive their call.
+type usageCounter struct {
+	mu sync.Mutex
+	u  Usage
+}
+
+func (c *usageCounter) add(u Usage) {
+	c.mu.Lock()
+	c.u = c.u.Add(u)
+	c.mu.Unlock()
+}
+
+func (c *usageCounter) take() Usage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u := c.u
+	c.u = Usage{}
+	return u
 }
 
 // ToolRecord is a finished tool call.
@@ -59,6 +83,30 @@ type LoopResult struct {
 
 // Run runs the loop. On error the result holds what was done until then.
 func (l *Loop) Run(ctx context.Context) (LoopResult, error) {
+	l.toolUsage = &usageCounter{}
+	res, err := l.run(ctx)
+	res.Usage = res.Usage.Add(l.toolUsage.take())
+	return res, err
+}
+
+// complete is ToolInput.Complete: one plain answer of the loop's model.
+func (l *Loop) complete(ctx context.Context, system, prompt string) (string, error) {
+	if l.Provider == nil {
+		return "", errors.New("the agent has no model to ask")
+	}
+	resp, err := l.Provider.Stream(ctx, ModelRequest{
+		Model: l.Model, Agent: l.Agent.Name, System: system,
+		Messages:    []ModelMessage{{Role: RoleUser, Content: prompt}},
+		Temperature: l.Config.Temperature, TopP: l.Config.TopP, MaxTokens: l.Config.MaxTokens,
+	}, func(Delta) error { return nil })
+	l.toolUsage.add(resp.Usage)
+	if err != nil {
+		return "", err
+	}
+	return resp.Text, nil
+}
+
+func (l *Loop) run(ctx context.Context) (LoopResult, error) {
 	var res LoopResult
 	specs := make([]ToolSpec, len(l.Tools))
 	byName := make(map[string]Tool, len(l.Tools))
@@ -130,6 +178,7 @@ func (l *Loop) Run(ctx context.Context) (LoopResult, error) {
 			} else {
 				in := l.Input
 				in.Agent, in.Arguments, in.Conversation = l.Agent, json.RawMessage(call.Arguments), msgs
+				in.Complete = l.complete
 				if strings.TrimSpace(call.Arguments) == "" {
 					in.Arguments = json.RawMessage("{}")
 				}

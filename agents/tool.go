@@ -33,6 +33,10 @@ type ToolInput struct {
 	WorkspaceID  workspaces.WorkspaceID
 	ChatID       workspaces.ChatID
 	RunID        RunID
+	// Complete asks the agent's own model for a plain answer to prompt,
+	// without tools, for tools such as summarization. Its tokens are
+	// counted with the run's. Nil when the run has no model.
+	Complete func(ctx context.Context, system, prompt string) (string, error)
 }
 
 // ToolOutput is a tool's result.
