@@ -15,6 +15,9 @@ import (
 //
 //	{{ts}}   a timestamp with time zone (TIMESTAMPTZ; TIMESTAMP on SQLite)
 //	{{blob}} raw bytes (BYTEA; BLOB on SQLite)
+//	{{serial}} an integer primary key the database numbers (BIGSERIAL
+//	         PRIMARY KEY; INTEGER PRIMARY KEY AUTOINCREMENT on SQLite), for
+//	         seeds whose ids are integers
 type migration struct {
 	version int
 	name    string
@@ -95,11 +98,11 @@ type schemaMigration struct {
 }
 
 func (db *DB) expand(s string) string {
-	ts, blob := "TIMESTAMPTZ", "BYTEA"
+	ts, blob, serial := "TIMESTAMPTZ", "BYTEA", "BIGSERIAL PRIMARY KEY"
 	if db.Dialect == SQLite {
-		ts, blob = "TIMESTAMP", "BLOB"
+		ts, blob, serial = "TIMESTAMP", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"
 	}
-	return strings.NewReplacer("{{ts}}", ts, "{{blob}}", blob).Replace(s)
+	return strings.NewReplacer("{{ts}}", ts, "{{blob}}", blob, "{{serial}}", serial).Replace(s)
 }
 
 // splitStatements splits a migration on semicolons that end a line. Migration

@@ -274,4 +274,52 @@ CREATE TABLE credit_ledger (
 );
 CREATE INDEX credit_ledger_user_idx ON credit_ledger (user_id, created_at);
 `},
+	{9, "custom tools and MCP servers", `
+CREATE TABLE custom_tools (
+	id {{serial}},
+	owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	description TEXT NOT NULL,
+	type TEXT NOT NULL,
+	tool_schema TEXT,
+	parameters TEXT,
+	file_name TEXT NOT NULL DEFAULT '',
+	file_data {{blob}},
+	endpoint TEXT NOT NULL DEFAULT '',
+	method TEXT NOT NULL DEFAULT '',
+	headers TEXT,
+	timeout_ms INTEGER NOT NULL DEFAULT 0,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX custom_tools_owner_idx ON custom_tools (owner_id, id);
+
+CREATE TABLE agent_tools (
+	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	tool_id BIGINT NOT NULL REFERENCES custom_tools(id) ON DELETE CASCADE,
+	created_at {{ts}} NOT NULL,
+	PRIMARY KEY (agent_id, tool_id)
+);
+CREATE INDEX agent_tools_tool_idx ON agent_tools (tool_id);
+
+CREATE TABLE mcp_servers (
+	id TEXT PRIMARY KEY,
+	owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	agent_id TEXT REFERENCES agents(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	transport_type TEXT NOT NULL,
+	command TEXT NOT NULL DEFAULT '',
+	args TEXT,
+	env TEXT,
+	url TEXT NOT NULL DEFAULT '',
+	headers TEXT,
+	auto_connect BOOLEAN NOT NULL DEFAULT TRUE,
+	is_active BOOLEAN NOT NULL DEFAULT TRUE,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX mcp_servers_owner_idx ON mcp_servers (owner_id, created_at);
+CREATE INDEX mcp_servers_agent_idx ON mcp_servers (agent_id);
+`},
 }

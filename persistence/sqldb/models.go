@@ -298,3 +298,55 @@ type CreditEntry struct {
 	Ref           string    `bun:"ref"`
 	CreatedAt     time.Time `bun:"created_at"`
 }
+
+// CustomTool is a row of custom_tools: a user's tool (seed 003's tool API;
+// seed 000's custom HTTP tools). Its id is an integer, as seed 003 shows.
+// TOOL_SCHEMA, PARAMETERS and HEADERS hold JSON text.
+type CustomTool struct {
+	bun.BaseModel `bun:"table:custom_tools"`
+	ID            int64     `bun:"id,pk,autoincrement"`
+	OwnerID       string    `bun:"owner_id"`
+	Name          string    `bun:"name"`
+	Description   string    `bun:"description"`
+	Type          string    `bun:"type"`
+	ToolSchema    *string   `bun:"tool_schema"`
+	Parameters    *string   `bun:"parameters"`
+	FileName      string    `bun:"file_name"`
+	FileData      []byte    `bun:"file_data"`
+	Endpoint      string    `bun:"endpoint"`
+	Method        string    `bun:"method"`
+	Headers       *string   `bun:"headers"`
+	TimeoutMS     int       `bun:"timeout_ms"`
+	CreatedAt     time.Time `bun:"created_at"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
+
+// AgentTool is a row of agent_tools: a custom tool attached to an agent.
+type AgentTool struct {
+	bun.BaseModel `bun:"table:agent_tools"`
+	AgentID       string    `bun:"agent_id,pk"`
+	ToolID        int64     `bun:"tool_id,pk"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// MCPServer is a row of mcp_servers (seed 000 §5.4, §9). AgentID is nil
+// for a server of all its owner's agents. ARGS, ENV and HEADERS hold JSON
+// text.
+type MCPServer struct {
+	bun.BaseModel `bun:"table:mcp_servers"`
+	ID            string    `bun:"id,pk"`
+	OwnerID       string    `bun:"owner_id"`
+	AgentID       *string   `bun:"agent_id"`
+	Name          string    `bun:"name"`
+	Description   string    `bun:"description"`
+	Transport     string    `bun:"transport_type"`
+	Command       string    `bun:"command"`
+	Args          *string   `bun:"args"`
+	Env           *string   `bun:"env"`
+	URL           string    `bun:"url"`
+	Headers       *string   `bun:"headers"`
+	AutoConnect   bool      `bun:"auto_connect"`
+	IsActive      bool      `bun:"is_active"`
+	CreatedAt     time.Time `bun:"created_at"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
