@@ -21,6 +21,14 @@ type Tool interface {
 	Call(ctx context.Context, in ToolInput) (ToolOutput, error)
 }
 
+// TimedTool is a Tool that needs its own time limit instead of the
+// runner's tool timeout, such as video generation, which takes minutes.
+type TimedTool interface {
+	Tool
+	// Timeout is the longest one call may take.
+	Timeout() time.Duration
+}
+
 // ToolInput is what a tool call gets.
 type ToolInput struct {
 	Agent Agent
@@ -95,6 +103,9 @@ func callTool(ctx context.Context, t Tool, in ToolInput, timeout time.Duration) 
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(in.Arguments, &obj) != nil || obj == nil {
 		return ToolOutput{}, errors.New("the arguments must be a JSON object")
+	}
+	if tt, ok := t.(TimedTool); ok && tt.Timeout() > 0 {
+		timeout = tt.Timeout()
 	}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
