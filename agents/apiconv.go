@@ -252,6 +252,10 @@ type ToolCallRecord struct {
 	Result     string
 	Error      string
 	Duration   time.Duration
+	// Pending is set for a call left to the caller; Question when it
+	// waits for the user (see ToolPending).
+	Pending  bool
+	Question string
 }
 
 // RunResult returns request run of agent; another agent's run is not found.
@@ -288,7 +292,7 @@ func (c *Conversations) RunResult(ctx context.Context, agent ID, run RunID) (Run
 			p, _ = json.Marshal(tc.Parameters)
 		}
 		res.ToolCalls = append(res.ToolCalls, ToolCallRecord{Name: tc.Name, Parameters: p, Result: tc.Result, Error: tc.Error,
-			Duration: time.Duration(tc.DurationMS) * time.Millisecond})
+			Duration: time.Duration(tc.DurationMS) * time.Millisecond, Pending: tc.Pending, Question: tc.Question})
 	}
 	var log sqldb.RequestLog
 	err = c.db.NewSelect().Model(&log).Column("iterations", "input_tokens", "output_tokens").Where("run_id = ?", string(run)).Limit(1).Scan(ctx)

@@ -65,6 +65,9 @@ type ToolRecord struct {
 	Output   ToolOutput
 	Error    string
 	Duration time.Duration
+	// Pending is set when the call is left to the caller or waits for the
+	// user (see ToolPending); the loop ends after its round.
+	Pending *ToolPending
 }
 
 // LoopResult is how a loop ended.
@@ -75,6 +78,8 @@ type LoopResult struct {
 	Iterations int
 	Usage      Usage
 	Finish     string
+	// Pending are the calls the loop stopped at (see ToolPending).
+	Pending []ToolRecord
 	// ToolCallTime and ToolParamTime are seed 003's two tool timings (see
 	// RequestLog).
 	ToolCallTime  time.Duration
@@ -187,7 +192,11 @@ func (l *Loop) run(ctx context.Context) (LoopResult, error) {
 					return res, ctx.Err()
 				}
 				rec.Output = out
-				if err != nil {
+				var pending *ToolPending
+				switch {
+				case errors.As(err, &pending):
+					rec.Pending = pending
+				case err != nil:
 					rec.Error = err.Error()
 				}
 			}
@@ -198,13 +207,44 @@ func (l *Loop) run(ctx context.Context) (LoopResult, error) {
 					return res, err
 				}
 			}
+			if rec.Pending != nil {
+				res.Pending = append(res.Pending, rec)
+				continue
+			}
 			content, isErr := rec.Output.Content, rec.Error != ""
 			if isErr {
 				content = "Error: " + rec.Error
 			}
 			msgs = append(msgs, ModelMessage{Role: RoleTool, ToolCallID: call.ID, ToolName: call.Name, Content: content, IsError: isErr})
 		}
+		if len(res.Pending) > 0 {
+			return res, l.endPending(&text, &res)
+		}
 	}
+}
+
+// endPending ends an answer at its pending tool calls: the user reads the
+// questions they ask, or, for calls left to the API caller, that they were
+// initiated (seed 003's message).
+func (l *Loop) endPending(text *strings.Builder, res *LoopResult) error {
+	var qs []string
+	for _, p := range res.Pending {
+		if p.Pending.Question != "" {
+			qs = append(qs, p.Pending.Question)
+		}
+	}
+	say := strings.Join(qs, "\n")
+	if say == "" {
+		say = "Tool call(s) initiated"
+	}
+	if text.Len() > 0 {
+		say = "\n\n" + say
+	}
+	if err := l.emit(text, say); err != nil {
+		return err
+	}
+	res.Text, res.Finish = text.String(), FinishToolCalls
+	return nil
 }
 
 func (l *Loop) emit(text *strings.Builder, s string) error {

@@ -269,6 +269,12 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 			if len(rec.Output.FileIDs) > 0 {
 				data["file_ids"] = rec.Output.FileIDs
 			}
+			if p := rec.Pending; p != nil {
+				data["pending"] = true
+				if p.Question != "" {
+					data["question"] = p.Question
+				}
+			}
 			return pub.event(EventToolResult, data)
 		},
 	}
@@ -323,7 +329,17 @@ func (r *Runner) tools(ctx context.Context, agent Agent, cfg Config) ([]Tool, er
 	allowed := cfg.AllowedTools(names)
 	var out []Tool
 	for _, t := range all {
-		if slices.Contains(allowed, t.Spec().Name) {
+		ok := slices.Contains(allowed, t.Spec().Name)
+		if at, aliased := t.(AliasedTool); aliased && cfg.ToolsEnabled {
+			// The alias decides when a list names it.
+			switch alias := at.Alias(); {
+			case slices.Contains(cfg.EnabledTools, alias):
+				ok = true
+			case slices.Contains(cfg.DisabledTools, alias) && !slices.Contains(cfg.EnabledTools, t.Spec().Name):
+				ok = false
+			}
+		}
+		if ok {
 			out = append(out, t)
 		}
 	}
@@ -337,6 +353,12 @@ func (r *Runner) recordTool(ctx context.Context, run *sqldb.Run, iteration int, 
 		ID: workspaces.NewID(), RunID: run.ID, AgentID: run.AgentID, ChatID: run.ChatID, CallID: rec.Call.ID,
 		Iteration: iteration, Name: rec.Call.Name, Parameters: rec.Call.Arguments, Result: rec.Output.Content,
 		Error: rec.Error, DurationMS: rec.Duration.Milliseconds(), CreatedAt: r.conv.now().UTC(),
+	}
+	if p := rec.Pending; p != nil {
+		row.Pending, row.Question = true, p.Question
+		if p.Name != "" {
+			row.Name = p.Name
+		}
 	}
 	if _, err := r.conv.db.NewInsert().Model(row).Exec(context.WithoutCancel(ctx)); err != nil {
 		r.cfg.Logger.Warn("record tool call", "run", run.ID, "err", err)
@@ -462,6 +484,9 @@ func (r *Runner) unavailable(model string) string {
 func toolStatus(rec ToolRecord) string {
 	if rec.Error != "" {
 		return "error"
+	}
+	if rec.Pending != nil {
+		return "pending"
 	}
 	return "success"
 }

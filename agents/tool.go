@@ -29,6 +29,14 @@ type TimedTool interface {
 	Timeout() time.Duration
 }
 
+// AliasedTool is a Tool also known by another name, such as a seed 003
+// tool named "Get delivery date", which the model knows as
+// Get_delivery_date. enabled_tools and disabled_tools may use either.
+type AliasedTool interface {
+	Tool
+	Alias() string
+}
+
 // ToolInput is what a tool call gets.
 type ToolInput struct {
 	Agent Agent
@@ -53,6 +61,26 @@ type ToolOutput struct {
 	Content string
 	// FileIDs are files the tool made (seed 000 §6.3).
 	FileIDs []string
+}
+
+// ToolPending is returned by a tool whose call is not Atrium's to finish:
+// a tool the API caller runs itself (seed 003: "When you receive a tool
+// call, you can make an API request to another application"), or a call
+// that lacks a parameter only the user can give, when Question asks for
+// it. The loop stops there; the answer carries the pending calls.
+type ToolPending struct {
+	// Name is the tool's name as its owner wrote it (seed 003 names may
+	// hold spaces the model's name cannot).
+	Name string
+	// Question, when set, asks the user for what is missing.
+	Question string
+}
+
+func (p *ToolPending) Error() string {
+	if p.Question != "" {
+		return "the tool needs more from the user: " + p.Question
+	}
+	return "the tool call is left to the caller"
 }
 
 // ToolSource lists the tools available to an agent, before its

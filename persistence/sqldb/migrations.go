@@ -321,5 +321,8 @@ CREATE TABLE mcp_servers (
 );
 CREATE INDEX mcp_servers_owner_idx ON mcp_servers (owner_id, created_at);
 CREATE INDEX mcp_servers_agent_idx ON mcp_servers (agent_id);
+
+ALTER TABLE tool_calls ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE tool_calls ADD COLUMN question TEXT NOT NULL DEFAULT '';
 `},
 }

@@ -151,18 +151,23 @@ type APIKey struct {
 // ToolCall is a row of tool_calls: one tool call of a run.
 type ToolCall struct {
 	bun.BaseModel `bun:"table:tool_calls"`
-	ID            string    `bun:"id,pk"`
-	RunID         string    `bun:"run_id"`
-	AgentID       string    `bun:"agent_id"`
-	ChatID        string    `bun:"chat_id"`
-	CallID        string    `bun:"call_id"`
-	Iteration     int       `bun:"iteration"`
-	Name          string    `bun:"name"`
-	Parameters    string    `bun:"parameters"`
-	Result        string    `bun:"result"`
-	Error         string    `bun:"error"`
-	DurationMS    int64     `bun:"duration_ms"`
-	CreatedAt     time.Time `bun:"created_at"`
+	ID            string `bun:"id,pk"`
+	RunID         string `bun:"run_id"`
+	AgentID       string `bun:"agent_id"`
+	ChatID        string `bun:"chat_id"`
+	CallID        string `bun:"call_id"`
+	Iteration     int    `bun:"iteration"`
+	Name          string `bun:"name"`
+	Parameters    string `bun:"parameters"`
+	Result        string `bun:"result"`
+	Error         string `bun:"error"`
+	DurationMS    int64  `bun:"duration_ms"`
+	// Pending marks a call left to the API caller (seed 003's "Tool
+	// call(s) initiated"); Question is set when the tool waits for a
+	// parameter the user must give.
+	Pending   bool      `bun:"pending"`
+	Question  string    `bun:"question"`
+	CreatedAt time.Time `bun:"created_at"`
 }
 
 // RequestLog is a row of request_logs: one answered request, with what seed

@@ -1,0 +1,52 @@
+package custom
+
+import (
+	"context"
+	"time"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/tool/safehttp"
+)
+
+// DefaultTimeout bounds an HTTP tool whose owner set no timeout.
+const DefaultTimeout = 30 * time.Second
+
+// Store is where the agents' custom tools are kept (*agents.CustomTools).
+type Store interface {
+	OfAgent(ctx context.Context, a agents.Agent) ([]agents.CustomTool, error)
+}
+
+// Source offers each agent its custom tools. It is safe for concurrent
+// use.
+type Source struct {
+	store  Store
+	client *safehttp.Client
+}
+
+var _ agents.ToolSource = (*Source)(nil)
+
+// NewSource returns the custom tools of store, calling endpoints with
+// client (nil: safehttp's defaults, which refuse every internal address).
+func NewSource(store Store, client *safehttp.Client) *Source {
+	if client == nil {
+		client = safehttp.New(safehttp.Config{})
+	}
+	return &Source{store: store, client: client}
+}
+
+// Tools returns a's custom tools. File Search tools are left out: they
+// are answered from the agent's documents once those are indexed.
+func (s *Source) Tools(ctx context.Context, a agents.Agent) ([]agents.Tool, error) {
+	defs, err := s.store.OfAgent(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]agents.Tool, 0, len(defs))
+	for _, d := range defs {
+		if d.Type != agents.ToolTypeCustom {
+			continue
+		}
+		out = append(out, newTool(d, s.client))
+	}
+	return out, nil
+}
