@@ -277,19 +277,15 @@ func (c *CustomTools) Attach(ctx context.Context, a Agent, ids ...int64) error {
 	})
 }
 
-// AttachNamed gives agent a those of its owner's tools whose names are in
-// names (in any case), as seed 003's create_agent and update_agent
-// "tools" list them; names of no custom tool are skipped (they name
-// built-in tools).
-func (c *CustomTools) AttachNamed(ctx context.Context, a Agent, names []string) error {
-	if len(names) == 0 {
-		return nil
-	}
+// SetNamed makes agent a's custom tools those of its owner's whose names
+// are in names (in any case), as seed 003's update_agent "tools" list
+// them; names of no custom tool are skipped (they name built-in tools).
+func (c *CustomTools) SetNamed(ctx context.Context, a Agent, names []string) error {
 	all, err := c.List(ctx, a.Owner)
 	if err != nil {
 		return err
 	}
-	var ids []int64
+	ids := []int64{}
 	for _, t := range all {
 		for _, n := range names {
 			if strings.EqualFold(strings.TrimSpace(n), t.Name) || n == t.ModelName() {
@@ -297,6 +293,16 @@ func (c *CustomTools) AttachNamed(ctx context.Context, a Agent, names []string) 
 				break
 			}
 		}
+	}
+	if len(ids) > MaxAgentTools {
+		return workspaces.Errorf(workspaces.KindInvalid, "An agent can have at most %d custom tools", MaxAgentTools)
+	}
+	q := c.db.NewDelete().Model((*sqldb.AgentTool)(nil)).Where("agent_id = ?", string(a.ID))
+	if len(ids) > 0 {
+		q = q.Where("tool_id NOT IN (?)", bun.In(ids))
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return workspaces.Internal("detach tools", err)
 	}
 	return c.Attach(ctx, a, ids...)
 }

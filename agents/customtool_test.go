@@ -72,7 +72,7 @@ func TestCustomToolsAreTheOwnersAndAtMostTenPerAgent(t *testing.T) {
 	}
 
 	a, _ := ag.Create(ctx, alice.ID, agents.NewAgent{Name: "A", ModelID: "echo"})
-	if err := tools.AttachNamed(ctx, a, []string{"my new tool", "web_search"}); err != nil {
+	if err := tools.SetNamed(ctx, a, []string{"my new tool", "web_search"}); err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
@@ -103,6 +103,13 @@ func TestCustomToolsAreTheOwnersAndAtMostTenPerAgent(t *testing.T) {
 	}
 	if of, _ := tools.OfAgent(ctx, a); len(of) != 9 {
 		t.Fatalf("after delete: %d tools", len(of))
+	}
+	// A seed 003 tools list sets the whole list.
+	if err := tools.SetNamed(ctx, a, []string{"ta", "TB", "url_resolver"}); err != nil {
+		t.Fatal(err)
+	}
+	if of, _ := tools.OfAgent(ctx, a); len(of) != 2 || of[0].Name != "ta" || of[1].Name != "tb" {
+		t.Fatalf("after SetNamed: %+v", of)
 	}
 }
 

@@ -62,6 +62,10 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/agents/{id}/api-keys/{$}", api(s.handleCreateAgentKey()))
 	mux.Handle("GET /api/agents/{id}/api-keys/{$}", api(s.handleListAgentKeys()))
 	mux.Handle("DELETE /api/agents/{id}/api-keys/{key_id}/{$}", api(s.handleDeleteAgentKey()))
+	// Custom tools of an agent (seed 000 §4.1: up to 10 per agent).
+	mux.Handle("GET /api/agents/{id}/tools/{$}", api(s.handleListAgentTools()))
+	mux.Handle("POST /api/agents/{id}/tools/{$}", api(s.handleAddAgentTool()))
+	mux.Handle("DELETE /api/agents/{id}/tools/{tool_id}/{$}", api(s.handleRemoveAgentTool()))
 	// Atrium's addition: publish an agent package for /agent/download.
 	mux.Handle("POST /api/agents/{id}/packages/{$}", api(s.handlePublishPackage()))
 
@@ -70,6 +74,11 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /delete_agent", s.handleSeed003DeleteAgent())
 	mux.Handle("POST /get_agent_details", s.handleSeed003AgentDetails())
 	mux.Handle("PUT /update_agent", s.handleSeed003UpdateAgent())
+	mux.Handle("POST /create_tool", seed003Needs(s.CustomTools != nil, "Tools are not available on this server", s.handleSeed003CreateTool()))
+	mux.Handle("POST /get_tools", seed003Needs(s.CustomTools != nil, "Tools are not available on this server", s.handleSeed003GetTools()))
+	mux.Handle("DELETE /delete_tool/{tool_id}", seed003Needs(s.CustomTools != nil, "Tools are not available on this server", s.handleSeed003DeleteTool()))
+	mux.Handle("PUT /update_tool", seed003Needs(s.CustomTools != nil, "Tools are not available on this server", s.handleSeed003UpdateTool()))
+	mux.Handle("POST /get_tool_details", seed003Needs(s.CustomTools != nil, "Tools are not available on this server", s.handleSeed003ToolDetails()))
 
 	// The model catalogue (OpenAI's shape).
 	mux.Handle("GET /v1/models", s.handleListModels())

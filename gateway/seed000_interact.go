@@ -74,6 +74,14 @@ func toolCallsView(calls []agents.ToolCallRecord) []map[string]any {
 		if c.Error != "" {
 			v["error"] = c.Error
 		}
+		if c.Pending {
+			// Left to the caller, or waiting for the user's answer.
+			v["status"] = "pending"
+			delete(v, "result")
+			if c.Question != "" {
+				v["question"] = c.Question
+			}
+		}
 		out = append(out, v)
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/provider/echo"
+	"github.com/atrium-hq/atrium/agents/tool/custom"
 	"github.com/atrium-hq/atrium/gateway"
 	"github.com/atrium-hq/atrium/persistence/bus"
 	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
@@ -57,14 +58,16 @@ func newRunningEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	conv := agents.NewConversations(db, ws, agents.NewEvents(log), queue, nats.Conn, agents.ConversationsConfig{})
-	runner := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: catalogue, Tools: agents.StaticTools{echoTool{}}})
+	customTools := agents.NewCustomTools(db)
+	runner := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: catalogue,
+		Tools: agents.ToolSources{agents.StaticTools{echoTool{}}, custom.NewSource(customTools, nil)}})
 	done := make(chan struct{})
 	go func() { runner.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; nats.Close() })
 	files := agents.NewFiles(db, agents.FilesConfig{Dir: t.TempDir(), Secret: []byte("test file key"), MaxBytes: 1 << 20})
 	h := gateway.NewServer(gateway.Deps{
 		Logger: slog.New(slog.DiscardHandler), Workspaces: ws, Agents: ag, Tokens: tokens, Conversations: conv, Catalogue: catalogue, Files: files,
-		Checks: map[string]func(context.Context) error{"database": db.Ping},
+		CustomTools: customTools, Checks: map[string]func(context.Context) error{"database": db.Ping},
 	}, gateway.Config{})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

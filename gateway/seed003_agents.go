@@ -216,7 +216,14 @@ func (s *server) handleSeed003UpdateAgent() http.Handler {
 			seed003Error(w, http.StatusBadRequest, workspaces.ErrorMessage(err))
 			return
 		}
-		_, err = s.Agents.Update(r.Context(), user, agents.ID(id), u)
+		a, err := s.Agents.Update(r.Context(), user, agents.ID(id), u)
+		if err == nil && s.CustomTools != nil && u.Config != nil {
+			if raw, ok := u.Config["enabled_tools"]; ok {
+				var names []string
+				json.Unmarshal(raw, &names)
+				err = s.CustomTools.SetNamed(r.Context(), a, names)
+			}
+		}
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"message": "Model updated successfully"})

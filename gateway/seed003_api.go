@@ -166,10 +166,39 @@ func (s *server) seed003Answer(w http.ResponseWriter, r *http.Request, q agents.
 		seed003Error(w, http.StatusBadGateway, "The agent could not answer: "+res.Error)
 		return
 	}
+	if calls := seed003PendingCalls(res.ToolCalls); len(calls) > 0 {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"status": "success", "message": "Tool call(s) initiated", "tool_calls": calls,
+			"conversation_id": asked.Conversation, "request_id": asked.Request,
+		})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status": "success", "data": map[string]any{"response": res.Answer},
 		"conversation_id": asked.Conversation, "request_id": asked.Request,
 	})
+}
+
+// seed003PendingCalls are the calls an answer stopped at, as seed 003
+// shows them: {"name", "parameters"} for the caller to run, or {"name",
+// "question"} when the user must say more.
+func seed003PendingCalls(calls []agents.ToolCallRecord) []map[string]any {
+	var out []map[string]any
+	for _, c := range calls {
+		if !c.Pending {
+			continue
+		}
+		if c.Question != "" {
+			out = append(out, map[string]any{"name": c.Name, "question": c.Question})
+			continue
+		}
+		params := c.Parameters
+		if len(params) == 0 {
+			params = json.RawMessage("{}")
+		}
+		out = append(out, map[string]any{"name": c.Name, "parameters": params})
+	}
+	return out
 }
 
 func (s *server) seed003Stream(ctx context.Context, w http.ResponseWriter, q agents.Ask, asked agents.Asked) {
@@ -193,6 +222,10 @@ func (s *server) seed003Stream(ctx context.Context, w http.ResponseWriter, q age
 	case res.Status != agents.RunCompleted:
 		send(map[string]any{"type": "error", "error": res.Error, "execution_id": asked.Request})
 	default:
-		send(map[string]any{"type": "done", "execution_id": asked.Request, "conversation_id": asked.Conversation})
+		done := map[string]any{"type": "done", "execution_id": asked.Request, "conversation_id": asked.Conversation}
+		if calls := seed003PendingCalls(res.ToolCalls); len(calls) > 0 {
+			done["message"], done["tool_calls"] = "Tool call(s) initiated", calls
+		}
+		send(done)
 	}
 }

@@ -21,6 +21,9 @@ type Deps struct {
 	Conversations *agents.Conversations
 	// Files stores agents' files (seed 000 §6); nil answers 503 there.
 	Files *agents.Files
+	// CustomTools are users' own tools (seed 003's tool API); nil answers
+	// 503 there.
+	CustomTools *agents.CustomTools
 	// Catalogue lists the models (GET /v1/models); nil lists none.
 	Catalogue *agents.Catalogue
 	// Webhooks manages outgoing webhooks (/api/webhooks/); nil answers 503

@@ -19,7 +19,6 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
-	webtool "github.com/atrium-hq/atrium/agents/tool/web"
 	"github.com/atrium-hq/atrium/agents/webhook"
 	"github.com/atrium-hq/atrium/gateway"
 	"github.com/atrium-hq/atrium/hub"
@@ -162,7 +161,6 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	// Tools reach the network only through safehttp, which refuses private
 	// addresses unless the operator allows them.
 	web := safehttp.New(safehttp.Config{Allow: cfg.toolAllow})
-	tools := agents.StaticTools{webtool.NewURLResolver(web)}
 	ag := agents.New(db, ws)
 	ag.Check(catalogue, scripts)
 	conv := agents.NewConversations(db, ws, agents.NewEvents(chatLog), queue, nats.Conn, agents.ConversationsConfig{})
@@ -179,6 +177,8 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	// Signed file URLs use their own key, derived from the JWT secret.
 	fileKey := sha256.Sum256(append([]byte("atrium files\x00"), secret...))
 	files := agents.NewFiles(db, agents.FilesConfig{Dir: filepath.Join(cfg.dataDir, "files"), Secret: fileKey[:]})
+	customTools := agents.NewCustomTools(db)
+	tools := buildTools(toolDeps{cfg: cfg, web: web, files: files, custom: customTools})
 	checks := map[string]func(context.Context) error{
 		"database": db.Ping,
 		"nats":     nats.Ping,
@@ -189,7 +189,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if cfg.roles.gateway {
 		root.Handle("/", gateway.NewServer(gateway.Deps{
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
-			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh,
+			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh, CustomTools: customTools,
 		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))
