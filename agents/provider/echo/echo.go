@@ -71,14 +71,17 @@ func (p *Provider) Answer(text string) []string {
 //
 // The echo model can also be told to call a tool, so tool calling works
 // offline: a last user message "/tool NAME {json arguments}" naming one of
-// req.Tools makes it call NAME with those arguments; when the conversation
-// ends with tool results, it answers by repeating them.
+// req.Tools makes it call NAME with those arguments (several such lines,
+// several tools); when the conversation ends with tool results, it answers
+// by repeating them.
 func (p *Provider) Stream(ctx context.Context, req agents.ModelRequest, emit func(agents.Delta) error) (agents.ModelResponse, error) {
-	if call, ok := toolCommand(req); ok {
-		if err := emit(agents.Delta{ToolCall: &agents.ToolCallDelta{ID: call.ID, Name: call.Name, Arguments: call.Arguments}}); err != nil {
-			return agents.ModelResponse{}, err
+	if calls := toolCommands(req); len(calls) > 0 {
+		for i, call := range calls {
+			if err := emit(agents.Delta{ToolCall: &agents.ToolCallDelta{Index: i, ID: call.ID, Name: call.Name, Arguments: call.Arguments}}); err != nil {
+				return agents.ModelResponse{}, err
+			}
 		}
-		return agents.ModelResponse{ToolCalls: []agents.ToolCall{call}, FinishReason: agents.FinishToolCalls, Usage: p.usage(req, 1)}, nil
+		return agents.ModelResponse{ToolCalls: calls, FinishReason: agents.FinishToolCalls, Usage: p.usage(req, len(calls))}, nil
 	}
 	var tokens []string
 	if results := toolResults(req.Messages); results != "" {
@@ -135,27 +138,36 @@ func lastUser(msgs []agents.ModelMessage) string {
 	return ""
 }
 
-// toolCommand reads "/tool NAME {json}" from the last message, when it is
-// the user's and NAME is offered.
-func toolCommand(req agents.ModelRequest) (agents.ToolCall, bool) {
+// toolCommands reads "/tool NAME {json}" lines from the last message,
+// when it is the user's: one call per line naming an offered tool, in
+// order (a message of several such lines calls several tools at once).
+func toolCommands(req agents.ModelRequest) []agents.ToolCall {
 	if len(req.Messages) == 0 || req.Messages[len(req.Messages)-1].Role != agents.RoleUser {
-		return agents.ToolCall{}, false
+		return nil
 	}
-	rest, ok := strings.CutPrefix(strings.TrimSpace(req.Messages[len(req.Messages)-1].Content), "/tool ")
-	if !ok {
-		return agents.ToolCall{}, false
-	}
-	name, args, _ := strings.Cut(strings.TrimSpace(rest), " ")
-	for _, t := range req.Tools {
-		if t.Name == name {
-			args = strings.TrimSpace(args)
-			if args == "" {
-				args = "{}"
+	var calls []agents.ToolCall
+	for _, line := range strings.Split(req.Messages[len(req.Messages)-1].Content, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "/tool ")
+		if !ok {
+			continue
+		}
+		name, args, _ := strings.Cut(strings.TrimSpace(rest), " ")
+		for _, t := range req.Tools {
+			if t.Name == name {
+				args = strings.TrimSpace(args)
+				if args == "" {
+					args = "{}"
+				}
+				id := "echo_call_" + strconv.Itoa(len(req.Messages))
+				if len(calls) > 0 {
+					id += "_" + strconv.Itoa(len(calls))
+				}
+				calls = append(calls, agents.ToolCall{ID: id, Name: name, Arguments: args})
+				break
 			}
-			return agents.ToolCall{ID: "echo_call_" + strconv.Itoa(len(req.Messages)), Name: name, Arguments: args}, true
 		}
 	}
-	return agents.ToolCall{}, false
+	return calls
 }
 
 // toolResults joins the tool results that end the conversation.

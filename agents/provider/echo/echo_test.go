@@ -94,3 +94,19 @@ func TestEchoCallsAToolWhenToldAndRepeatsItsResult(t *testing.T) {
 		t.Fatalf("%+v %v", resp, err)
 	}
 }
+
+func TestEchoCallsSeveralToolsOneLineEach(t *testing.T) {
+	p := echo.New(echo.Config{Rate: -1})
+	tools := []agents.ToolSpec{{Name: "a"}, {Name: "b"}}
+	req := agents.ModelRequest{Tools: tools, Messages: []agents.ModelMessage{{Role: agents.RoleUser,
+		Content: "please:\n/tool a {\"x\":1}\n/tool nope {}\n/tool b"}}}
+	var deltas []agents.Delta
+	resp, err := p.Stream(context.Background(), req, func(d agents.Delta) error { deltas = append(deltas, d); return nil })
+	if err != nil || len(resp.ToolCalls) != 2 || len(deltas) != 2 {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	a, b := resp.ToolCalls[0], resp.ToolCalls[1]
+	if a.Name != "a" || a.Arguments != `{"x":1}` || b.Name != "b" || b.Arguments != "{}" || a.ID == b.ID || deltas[1].ToolCall.Index != 1 {
+		t.Fatalf("calls %+v %+v, deltas %+v", a, b, deltas)
+	}
+}
