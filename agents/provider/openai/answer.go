@@ -1,11 +1,10 @@
 package openai
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/openai/openai-go/v3"
 
 	"github.com/atrium-hq/atrium/agents"
 )
@@ -30,17 +29,46 @@ type pendingCall struct {
 	args strings.Builder
 }
 
+// chunk is what Atrium reads of one streamed chat.completion.chunk,
+// decoded with encoding/json: a fraction of the SDK's cost, which decodes
+// every field with its own reflection.
+type chunk struct {
+	Choices []struct {
+		Index int `json:"index"`
+		Delta struct {
+			Content   string      `json:"content"`
+			Refusal   string      `json:"refusal"`
+			ToolCalls []chunkCall `json:"tool_calls"`
+		} `json:"delta"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+	// Error is set by servers that report a failure inside the stream.
+	Error json.RawMessage `json:"error"`
+}
+
+// chunkCall is a piece of a tool call. Index is nil when the server
+// leaves it out.
+type chunkCall struct {
+	Index    *int   `json:"index"`
+	ID       string `json:"id"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
 // add takes in one chunk, emitting its pieces.
-func (a *answer) add(chunk openai.ChatCompletionChunk, emit func(agents.Delta) error) error {
-	if chunk.JSON.Usage.Valid() {
+func (a *answer) add(ch *chunk, emit func(agents.Delta) error) error {
+	if u := ch.Usage; u != nil {
 		// With include_usage the last chunk carries the totals; servers
 		// that put running totals on every chunk end on the same numbers.
-		a.usage = agents.Usage{
-			InputTokens:  int(chunk.Usage.PromptTokens),
-			OutputTokens: int(chunk.Usage.CompletionTokens),
-		}
+		a.usage = agents.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}
 	}
-	for _, choice := range chunk.Choices {
+	for _, choice := range ch.Choices {
 		if choice.Index != 0 {
 			continue // we ask for one choice; n > 1 is not ours
 		}
@@ -71,12 +99,14 @@ func (a *answer) add(chunk openai.ChatCompletionChunk, emit func(agents.Delta) e
 
 // toolCall adds a piece of a tool call and returns what of it is new, or
 // nil when nothing is.
-func (a *answer) toolCall(tc openai.ChatCompletionChunkChoiceDeltaToolCall) *agents.ToolCallDelta {
+func (a *answer) toolCall(tc chunkCall) *agents.ToolCallDelta {
 	if a.calls == nil {
 		a.calls = make(map[int]*pendingCall)
 	}
-	i := int(tc.Index)
-	if !tc.JSON.Index.Valid() {
+	var i int
+	if tc.Index != nil {
+		i = *tc.Index
+	} else {
 		// Some servers (Google's) leave the index out: a new id starts a
 		// new call, a piece without one continues the last.
 		i = a.last

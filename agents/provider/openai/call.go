@@ -39,6 +39,9 @@ type call struct {
 	failure *upstreamError
 	// started is whether the last attempt got a stream to read.
 	started bool
+	// body is that stream: taken from the SDK, which would decode every
+	// chunk into its full types, for the lean decoding of chunk.go.
+	body *http.Response
 }
 
 func (p *Provider) newCall(parent context.Context) *call {
@@ -84,18 +87,42 @@ func (c *call) waited() {
 
 // stream makes one request (with the SDK's retries) and streams its answer.
 func (c *call) stream(params openai.ChatCompletionNewParams, emit func(agents.Delta) error) (agents.ModelResponse, error) {
+	// The SDK makes the request (with its retries) and meets the errors;
+	// the middleware hands the answer's body over to us, leaving the SDK
+	// an empty stream.
 	s := c.p.chat.NewStreaming(c.ctx, params, option.WithMiddleware(c.middleware))
-	defer s.Close()
+	for s.Next() {
+	}
+	s.Close()
+	if err := s.Err(); err != nil {
+		return agents.ModelResponse{}, c.fail(err)
+	}
+	if c.body == nil {
+		return agents.ModelResponse{}, c.fail(errors.New("no answer"))
+	}
+	defer c.body.Body.Close()
 
 	var a answer
-	for s.Next() {
-		if err := a.add(s.Current(), emit); err != nil {
-			// emit's own error, as the contract says; closing the stream
+	dec := ssestream.NewDecoder(c.body)
+	for dec.Next() {
+		ev := dec.Event()
+		if bytes.HasPrefix(ev.Data, []byte("[DONE]")) {
+			break
+		}
+		var ch chunk
+		if err := json.Unmarshal(ev.Data, &ch); err != nil {
+			return agents.ModelResponse{}, c.fail(err)
+		}
+		if len(ch.Error) > 0 && string(ch.Error) != "null" {
+			return agents.ModelResponse{}, c.fail(&ssestream.StreamError{Message: "received error while streaming", Event: ev})
+		}
+		if err := a.add(&ch, emit); err != nil {
+			// emit's own error, as the contract says; closing the body
 			// (deferred) drops the connection, which stops the model.
 			return agents.ModelResponse{}, err
 		}
 	}
-	if err := s.Err(); err != nil {
+	if err := dec.Err(); err != nil {
 		return agents.ModelResponse{}, c.fail(err)
 	}
 	if !a.finished {
@@ -119,6 +146,10 @@ func (c *call) stream(params openai.ChatCompletionNewParams, emit func(agents.De
 // error) and drops the fields it does not know.
 func (c *call) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 	c.failure, c.started = nil, false
+	if c.body != nil {
+		c.body.Body.Close()
+		c.body = nil
+	}
 	c.wait()
 	res, err := next(req)
 	if err != nil || res == nil {
@@ -135,7 +166,10 @@ func (c *call) middleware(req *http.Request, next option.MiddlewareNext) (*http.
 	}
 	c.waited()
 	c.started = true
-	res.Body = &watchedBody{ReadCloser: res.Body, c: c}
+	body := *res
+	body.Body = &watchedBody{ReadCloser: res.Body, c: c}
+	c.body = &body
+	res.Body = http.NoBody
 	return res, nil
 }
 
