@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
 # npm packages the tests drive Atrium with (the official socket.io-client).
-NPM_TEST_DIRS := hub/testdata/sio gateway/testdata/openai
+NPM_TEST_DIRS := hub/testdata/sio gateway/testdata/openai agents/mcp/testdata/npm
 
 .PHONY: run build test vet npm-test-deps
 

@@ -62,6 +62,16 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/agents/{id}/api-keys/{$}", api(s.handleCreateAgentKey()))
 	mux.Handle("GET /api/agents/{id}/api-keys/{$}", api(s.handleListAgentKeys()))
 	mux.Handle("DELETE /api/agents/{id}/api-keys/{key_id}/{$}", api(s.handleDeleteAgentKey()))
+	// MCP servers (seed 000 §5.4, §9) and the agents as an MCP server.
+	mux.Handle("GET /api/mcp-servers/{$}", api(s.handleListMCPServers()))
+	mux.Handle("POST /api/mcp-servers/{$}", api(s.handleCreateMCPServer()))
+	mux.Handle("GET /api/mcp-servers/list_tools/{$}", api(s.handleListMCPTools()))
+	mux.Handle("GET /api/mcp-servers/{id}/{$}", api(s.handleGetMCPServer()))
+	mux.Handle("PUT /api/mcp-servers/{id}/{$}", api(s.handleUpdateMCPServer()))
+	mux.Handle("PATCH /api/mcp-servers/{id}/{$}", api(s.handleUpdateMCPServer()))
+	mux.Handle("DELETE /api/mcp-servers/{id}/{$}", api(s.handleDeleteMCPServer()))
+	mux.Handle("POST /api/mcp-servers/{id}/test_connection/{$}", api(s.handleTestMCPServer()))
+	mux.Handle("/mcp", s.handleMCP())
 	// Custom tools of an agent (seed 000 §4.1: up to 10 per agent).
 	mux.Handle("GET /api/agents/{id}/tools/{$}", api(s.handleListAgentTools()))
 	mux.Handle("POST /api/agents/{id}/tools/{$}", api(s.handleAddAgentTool()))

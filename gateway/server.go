@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/mcp"
 	"github.com/atrium-hq/atrium/agents/webhook"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -24,6 +25,10 @@ type Deps struct {
 	// CustomTools are users' own tools (seed 003's tool API); nil answers
 	// 503 there.
 	CustomTools *agents.CustomTools
+	// MCP connects agents to MCP servers and MCPServers stores them (seed
+	// 000 §5.4); nil answers 503 at /api/mcp-servers/.
+	MCP        *mcp.Manager
+	MCPServers *mcp.Store
 	// Catalogue lists the models (GET /v1/models); nil lists none.
 	Catalogue *agents.Catalogue
 	// Webhooks manages outgoing webhooks (/api/webhooks/); nil answers 503

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atrium-hq/atrium/agents/mcp"
+	"github.com/atrium-hq/atrium/agents/tool/generate"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 )
 
@@ -53,6 +55,14 @@ type config struct {
 
 	webhookTimeout  time.Duration   // bound of one webhook delivery attempt
 	webhookSchedule []time.Duration // waits between a delivery's attempts
+
+	mcpStdio   []string // commands stdio MCP servers may run
+	videoS3URI string   // where Bedrock writes generated videos
+	imageModel string   // text_to_image's Bedrock model; empty: Nova Canvas
+	videoModel string   // the video tools' Bedrock model; empty: Nova Reel
+	searxngURL string   // web_search backends
+	braveKey   string
+	tavilyKey  string
 }
 
 // setting is one environment variable atrium reads.
@@ -94,6 +104,13 @@ var settings = []setting{
 	{"ATRIUM_FREE_CREDITS", "10000", "credits a user may spend before buying more (API requests get 402 when an agent's owner has none left)"},
 	{"ATRIUM_WEBHOOK_TIMEOUT", "15s", "how long a webhook endpoint has to answer 2xx before the attempt counts as failed"},
 	{"ATRIUM_WEBHOOK_SCHEDULE", "5s,30s,2m,10m,1h,6h,16h", "waits between a webhook delivery's attempts (each gets up to 10% more); empty: no retries"},
+	{"ATRIUM_MCP_STDIO_COMMANDS", "npx,node,uvx,python3", "commands stdio MCP servers may run (they run with the server's rights); * for any, empty: no stdio servers"},
+	{"ATRIUM_SEARCH_SEARXNG_URL", "", "web_search backend: a SearXNG instance's base URL (its JSON format enabled)"},
+	{"ATRIUM_SEARCH_BRAVE_API_KEY", "", "web_search backend: a Brave Search API key"},
+	{"ATRIUM_SEARCH_TAVILY_API_KEY", "", "web_search backend: a Tavily API key"},
+	{"ATRIUM_VIDEO_S3_URI", "", "s3://bucket/prefix/ where Bedrock writes text_to_video and image_to_video results (needed by those tools)"},
+	{"ATRIUM_IMAGE_MODEL", "", "Bedrock model of text_to_image; empty: amazon.nova-canvas-v1:0"},
+	{"ATRIUM_VIDEO_MODEL", "", "Bedrock model of the video tools; empty: amazon.nova-reel-v1:1"},
 }
 
 // ignoredEnv are ATRIUM_* variables that belong to the tests, not the server.
@@ -241,6 +258,18 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 			return config{}, fmt.Errorf("ATRIUM_WEBHOOK_SCHEDULE: %q is not a positive duration (want a list like 5s,30s,2m,1h)", f)
 		}
 		c.webhookSchedule = append(c.webhookSchedule, v)
+	}
+	// Unset means the default list; set but empty, none.
+	c.mcpStdio = mcp.ParseStdioCommands(env["ATRIUM_MCP_STDIO_COMMANDS"])
+	c.searxngURL, c.braveKey, c.tavilyKey = env["ATRIUM_SEARCH_SEARXNG_URL"], env["ATRIUM_SEARCH_BRAVE_API_KEY"], env["ATRIUM_SEARCH_TAVILY_API_KEY"]
+	if c.searxngURL != "" && !strings.HasPrefix(c.searxngURL, "http://") && !strings.HasPrefix(c.searxngURL, "https://") {
+		return config{}, fmt.Errorf("ATRIUM_SEARCH_SEARXNG_URL: %q is not an http(s) URL", c.searxngURL)
+	}
+	c.videoS3URI, c.imageModel, c.videoModel = env["ATRIUM_VIDEO_S3_URI"], env["ATRIUM_IMAGE_MODEL"], env["ATRIUM_VIDEO_MODEL"]
+	if c.videoS3URI != "" {
+		if err := generate.ValidateS3URI(c.videoS3URI); err != nil {
+			return config{}, fmt.Errorf("ATRIUM_VIDEO_S3_URI: %w", err)
+		}
 	}
 	c.node = env["ATRIUM_NODE_ID"]
 	c.debugAddr = env["ATRIUM_DEBUG_ADDR"]

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/mcp"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 	"github.com/atrium-hq/atrium/agents/webhook"
 	"github.com/atrium-hq/atrium/gateway"
@@ -178,7 +179,19 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	fileKey := sha256.Sum256(append([]byte("atrium files\x00"), secret...))
 	files := agents.NewFiles(db, agents.FilesConfig{Dir: filepath.Join(cfg.dataDir, "files"), Secret: fileKey[:]})
 	customTools := agents.NewCustomTools(db)
-	tools := buildTools(toolDeps{cfg: cfg, web: web, files: files, custom: customTools})
+	// MCP servers: stdio ones run only the operator's allowed commands, in
+	// their own directories; HTTP ones go through safehttp, without its
+	// body cap (their event streams are long-lived).
+	mcpServers := mcp.NewStore(db, mcp.StoreConfig{StdioCommands: cfg.mcpStdio})
+	mcpTools := mcp.NewManager(mcpServers, mcp.Config{
+		StdioCommands: cfg.mcpStdio, WorkDir: filepath.Join(cfg.dataDir, "mcp"), Version: version, Logger: logger,
+		HTTPClient: safehttp.New(safehttp.Config{Allow: cfg.toolAllow, MaxBodyBytes: -1}).HTTPClient(),
+	})
+	defer mcpTools.Close() // after the runner, which calls its tools
+	tools, err := buildTools(ctx, toolDeps{cfg: cfg, logger: logger, web: web, files: files, custom: customTools, mcp: mcpTools})
+	if err != nil {
+		return err
+	}
 	checks := map[string]func(context.Context) error{
 		"database": db.Ping,
 		"nats":     nats.Ping,
@@ -190,6 +203,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		root.Handle("/", gateway.NewServer(gateway.Deps{
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
 			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh, CustomTools: customTools,
+			MCP: mcpTools, MCPServers: mcpServers,
 		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))
@@ -206,6 +220,10 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRunner()
 	if cfg.roles.runner {
+		// auto_connect servers connect where their tools are called.
+		if err := mcpTools.Start(ctx); err != nil {
+			logger.Warn("mcp: start", "err", err)
+		}
 		r := agents.NewRunner(conv, queue, agents.RunnerConfig{
 			Models: catalogue, Scripts: scripts, Hot: store, Tools: tools,
 			ToolTimeout: cfg.toolTimeout, CacheTTL: cfg.cacheTTL, Concurrency: cfg.runners, Logger: logger,
