@@ -63,6 +63,9 @@ type config struct {
 	searxngURL string   // web_search backends
 	braveKey   string
 	tavilyKey  string
+
+	codeTimeout  time.Duration // how long code_executor's code may run
+	codeSameUser bool          // run code as Atrium's own user when not root
 }
 
 // setting is one environment variable atrium reads.
@@ -111,6 +114,8 @@ var settings = []setting{
 	{"ATRIUM_VIDEO_S3_URI", "", "s3://bucket/prefix/ where Bedrock writes text_to_video and image_to_video results (needed by those tools)"},
 	{"ATRIUM_IMAGE_MODEL", "", "Bedrock model of text_to_image; empty: amazon.nova-canvas-v1:0"},
 	{"ATRIUM_VIDEO_MODEL", "", "Bedrock model of the video tools; empty: amazon.nova-reel-v1:1"},
+	{"ATRIUM_CODE_TIMEOUT", "10s", "how long code_executor's Python may run (it also gets as much CPU time, 256 MiB and no network)"},
+	{"ATRIUM_CODE_ALLOW_SAME_USER", "false", "when Atrium is not root, let code_executor run code as Atrium's own user (it could then read Atrium's files); false refuses"},
 }
 
 // ignoredEnv are ATRIUM_* variables that belong to the tests, not the server.
@@ -199,7 +204,8 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 		env string
 		dst *time.Duration
 	}{{"ATRIUM_JWT_TTL", &c.jwtTTL}, {"ATRIUM_CONNECTION_STRING_TTL", &c.connTTL}, {"ATRIUM_MESSAGE_STRING_TTL", &c.msgTTL},
-		{"ATRIUM_TOOL_TIMEOUT", &c.toolTimeout}, {"ATRIUM_RESPONSE_CACHE_TTL", &c.cacheTTL}, {"ATRIUM_WEBHOOK_TIMEOUT", &c.webhookTimeout}} {
+		{"ATRIUM_TOOL_TIMEOUT", &c.toolTimeout}, {"ATRIUM_RESPONSE_CACHE_TTL", &c.cacheTTL}, {"ATRIUM_WEBHOOK_TIMEOUT", &c.webhookTimeout},
+		{"ATRIUM_CODE_TIMEOUT", &c.codeTimeout}} {
 		v, err := time.ParseDuration(env[d.env])
 		if err != nil || v <= 0 {
 			return config{}, fmt.Errorf("%s: %q is not a positive duration like 10m or 24h", d.env, env[d.env])
@@ -264,6 +270,9 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 	c.searxngURL, c.braveKey, c.tavilyKey = env["ATRIUM_SEARCH_SEARXNG_URL"], env["ATRIUM_SEARCH_BRAVE_API_KEY"], env["ATRIUM_SEARCH_TAVILY_API_KEY"]
 	if c.searxngURL != "" && !strings.HasPrefix(c.searxngURL, "http://") && !strings.HasPrefix(c.searxngURL, "https://") {
 		return config{}, fmt.Errorf("ATRIUM_SEARCH_SEARXNG_URL: %q is not an http(s) URL", c.searxngURL)
+	}
+	if c.codeSameUser, err = strconv.ParseBool(env["ATRIUM_CODE_ALLOW_SAME_USER"]); err != nil {
+		return config{}, fmt.Errorf("ATRIUM_CODE_ALLOW_SAME_USER: %q is not true or false", env["ATRIUM_CODE_ALLOW_SAME_USER"])
 	}
 	c.videoS3URI, c.imageModel, c.videoModel = env["ATRIUM_VIDEO_S3_URI"], env["ATRIUM_IMAGE_MODEL"], env["ATRIUM_VIDEO_MODEL"]
 	if c.videoS3URI != "" {

@@ -7,7 +7,9 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/mcp"
+	"github.com/atrium-hq/atrium/agents/tool/code"
 	"github.com/atrium-hq/atrium/agents/tool/custom"
+	"github.com/atrium-hq/atrium/agents/tool/files"
 	"github.com/atrium-hq/atrium/agents/tool/generate"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 	"github.com/atrium-hq/atrium/agents/tool/search"
@@ -36,6 +38,8 @@ func buildTools(ctx context.Context, d toolDeps) (agents.ToolSource, error) {
 		return nil, fmt.Errorf("AWS for the tools: %w", err)
 	}
 	builtin := agents.StaticTools{webtool.NewURLResolver(d.web)}
+	builtin = append(builtin, files.New(d.files)...)
+	builtin = append(builtin, code.New(code.Config{Timeout: d.cfg.codeTimeout, AllowSameUser: d.cfg.codeSameUser}, d.files))
 	builtin = append(builtin, generate.New(generate.Config{
 		ImageModel: d.cfg.imageModel, VideoModel: d.cfg.videoModel, VideoS3URI: d.cfg.videoS3URI,
 	}, aws, d.files, d.web)...)

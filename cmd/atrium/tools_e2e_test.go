@@ -136,7 +136,8 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 
 	msg := "/tool url_resolver {\"url\":\"" + page.URL + "/hours\"}\n" +
 		"/tool Order_status {\"order_number\":\"ORD-789\"}\n" +
-		"/tool mcp_everything_echo {\"message\":\"hello from MCP\"}"
+		"/tool mcp_everything_echo {\"message\":\"hello from MCP\"}\n" +
+		"/tool code_executor {\"code\":\"print(6 * 7)\"}"
 	b, _ := json.Marshal(map[string]string{"message": msg})
 	req, _ = http.NewRequest("POST", n.url+"/api/agents/"+agent+"/chat/", strings.NewReader(string(b)))
 	req.Header.Set("Authorization", "ApiKey "+key)
@@ -153,20 +154,23 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 		data = out
 	}
 	calls, _ := data["tool_calls"].([]any)
-	if resp.StatusCode != 200 || len(calls) != 3 {
+	if resp.StatusCode != 200 || len(calls) != 4 {
 		t.Fatalf("chat = %d %v", resp.StatusCode, out)
 	}
 	results := map[string]string{}
 	for _, c := range calls {
 		c := c.(map[string]any)
-		if c["error"] != nil {
+		if c["error"] != nil && (c["tool_name"] != "code_executor" || os.Geteuid() == 0) {
+			// Not root, the sandbox refuses by default (it would run the
+			// code as Atrium's own user).
 			t.Fatalf("tool call failed: %v", c)
 		}
 		results[c["tool_name"].(string)], _ = c["result"].(string)
 	}
 	if !strings.Contains(results["url_resolver"], "Opening hours: 9 to 5") ||
 		results["Order_status"] != `{"status":"shipped","asked":{"order_number":"ORD-789"}}` ||
-		!strings.Contains(results["mcp_everything_echo"], "hello from MCP") {
+		!strings.Contains(results["mcp_everything_echo"], "hello from MCP") ||
+		(os.Geteuid() == 0 && !strings.Contains(results["code_executor"], "42")) {
 		t.Fatalf("results = %v", results)
 	}
 	if answer, _ := data["response"].(string); !strings.Contains(answer, "echo model") || !strings.Contains(answer, "shipped") {
