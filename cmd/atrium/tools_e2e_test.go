@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -175,6 +176,36 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 	}
 	if answer, _ := data["response"].(string); !strings.Contains(answer, "echo model") || !strings.Contains(answer, "shipped") {
 		t.Fatalf("answer = %q", answer)
+	}
+
+	// MCP and custom tools follow the enable rule by their names.
+	if st, body := call(t, "PATCH", n.url+"/api/agents/"+agent+"/", owner, `{"configuration":{"disabled_tools":["mcp_everything_echo","Order status"]}}`); st != 200 {
+		t.Fatalf("disable = %d %v", st, body)
+	}
+	offered := func() int {
+		b, _ := json.Marshal(map[string]string{"message": "/tool mcp_everything_echo {\"message\":\"x\"}\n/tool Order_status {\"order_number\":\"1\"}"})
+		req, _ := http.NewRequest("POST", n.url+"/api/agents/"+agent+"/chat/", strings.NewReader(string(b)))
+		req.Header.Set("Authorization", "ApiKey "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		if d, ok := out["data"].(map[string]any); ok {
+			out = d
+		}
+		calls, _ := out["tool_calls"].([]any)
+		return len(calls)
+	}
+	// The runner reuses a loaded agent for up to 2 s: ask until it changes.
+	deadline := time.Now().Add(15 * time.Second)
+	for offered() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("disabled MCP and custom tools are still offered")
+		}
 	}
 
 	// The agent itself is a tool of Atrium's MCP server.
