@@ -376,6 +376,10 @@ func (s *server) recordUsage(r *http.Request, c apiCaller, t modelTarget, u agen
 	if credits <= 0 {
 		return
 	}
+	if s.Charger != nil {
+		s.Charger.Charge(c.User, credits, "model "+t.Name, "")
+		return
+	}
 	ctx := context.WithoutCancel(r.Context())
 	if err := s.Workspaces.Charge(ctx, c.User, credits, "model "+t.Name, ""); err != nil {
 		s.Logger.ErrorContext(ctx, "charge model usage", "user", c.User, "credits", credits, "err", err)

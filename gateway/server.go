@@ -29,6 +29,9 @@ type Deps struct {
 	// 000 §5.4); nil answers 503 at /api/mcp-servers/.
 	MCP        *mcp.Manager
 	MCPServers *mcp.Store
+	// Charger, when set, batches the charges of direct model calls; nil
+	// charges each in its own transaction.
+	Charger *workspaces.Charger
 	// Catalogue lists the models (GET /v1/models); nil lists none.
 	Catalogue *agents.Catalogue
 	// Webhooks manages outgoing webhooks (/api/webhooks/); nil answers 503

@@ -56,14 +56,28 @@ func (s *Service) Balance(ctx context.Context, user UserID) (float64, error) {
 // CheckCredits is KindPaymentRequired when user has no credits left: the
 // API refuses new requests of agents they own (402).
 func (s *Service) CheckCredits(ctx context.Context, user UserID) error {
-	bal, err := s.Balance(ctx, user)
-	if err != nil {
-		return err
+	var bal float64
+	if c, ok := s.balances.Load(user); ok && time.Since(c.(checkedBalance).at) < s.cfg.CreditCheckTTL {
+		bal = c.(checkedBalance).balance
+	} else {
+		var err error
+		if bal, err = s.Balance(ctx, user); err != nil {
+			return err
+		}
+		if s.cfg.CreditCheckTTL > 0 {
+			s.balances.Store(user, checkedBalance{bal, time.Now()})
+		}
 	}
 	if bal <= 0 {
 		return E(KindPaymentRequired, "The agent owner's credits have run out")
 	}
 	return nil
+}
+
+// checkedBalance is a balance CheckCredits read, and when.
+type checkedBalance struct {
+	balance float64
+	at      time.Time
 }
 
 // SpendCredits takes amount from user's credits in db (a transaction of
@@ -101,6 +115,7 @@ func (s *Service) GrantCredits(ctx context.Context, user UserID, amount float64,
 	if err != nil {
 		return Internal("grant credits", err)
 	}
+	s.balances.Delete(user)
 	return nil
 }
 

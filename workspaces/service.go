@@ -1,6 +1,7 @@
 package workspaces
 
 import (
+	"sync"
 	"time"
 
 	"github.com/atrium-hq/atrium/persistence/sqldb"
@@ -19,6 +20,11 @@ type Config struct {
 	FreeCredits float64
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
+	// CreditCheckTTL lets CheckCredits reuse a balance it read for this
+	// long, so a busy API does not read it on every request; a user may
+	// then overspend by what they spend in that time. Zero reads it every
+	// time.
+	CreditCheckTTL time.Duration
 }
 
 // Service is the workspaces domain over a SQL database. Safe for concurrent use.
@@ -26,6 +32,8 @@ type Service struct {
 	db     *sqldb.DB
 	cfg    Config
 	hasher *hasher
+	// balances caches CheckCredits' reads: UserID → checkedBalance.
+	balances sync.Map
 }
 
 // New returns a Service on db, which must be migrated.

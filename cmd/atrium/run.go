@@ -153,7 +153,18 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if free == 0 {
 		free = -1 // workspaces reads 0 as "the default"
 	}
-	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL, FreeCredits: free})
+	// A balance read for a credit check serves that user's requests for a
+	// second; direct model calls are charged in batches (charger).
+	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL, FreeCredits: free,
+		CreditCheckTTL: time.Second})
+	charger := workspaces.NewCharger(ws, workspaces.ChargerConfig{Logger: logger})
+	chargerCtx, stopCharger := context.WithCancel(context.WithoutCancel(ctx))
+	chargerDone := make(chan struct{})
+	go func() {
+		defer close(chargerDone)
+		charger.Run(chargerCtx)
+	}()
+	defer func() { stopCharger(); <-chargerDone }() // after the gateway: it writes what waits
 	catalogue, err := buildCatalogue(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -203,7 +214,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		root.Handle("/", gateway.NewServer(gateway.Deps{
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
 			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh, CustomTools: customTools,
-			MCP: mcpTools, MCPServers: mcpServers,
+			MCP: mcpTools, MCPServers: mcpServers, Charger: charger,
 		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))
