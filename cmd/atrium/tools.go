@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/mcp"
@@ -11,6 +12,7 @@ import (
 	"github.com/atrium-hq/atrium/agents/tool/custom"
 	"github.com/atrium-hq/atrium/agents/tool/files"
 	"github.com/atrium-hq/atrium/agents/tool/generate"
+	"github.com/atrium-hq/atrium/agents/tool/media"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 	"github.com/atrium-hq/atrium/agents/tool/search"
 	"github.com/atrium-hq/atrium/agents/tool/text"
@@ -43,6 +45,9 @@ func buildTools(ctx context.Context, d toolDeps) (agents.ToolSource, error) {
 	builtin = append(builtin, generate.New(generate.Config{
 		ImageModel: d.cfg.imageModel, VideoModel: d.cfg.videoModel, VideoS3URI: d.cfg.videoS3URI,
 	}, aws, d.files, d.web)...)
+	// Media may be big and slow to fetch: its own client, same allow list.
+	mediaFetch := safehttp.New(safehttp.Config{Allow: d.cfg.toolAllow, MaxBodyBytes: 100 << 20, Timeout: 5 * time.Minute})
+	builtin = append(builtin, media.New(media.Config{}, aws, d.files, mediaFetch)...)
 	builtin = append(builtin, text.Tools(text.Config{Files: d.files, AWS: aws})...)
 	builtin = append(builtin, search.New(search.Config{
 		SearXNGURL: d.cfg.searxngURL, BraveAPIKey: d.cfg.braveKey, TavilyAPIKey: d.cfg.tavilyKey,

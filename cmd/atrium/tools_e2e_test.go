@@ -138,7 +138,8 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 	msg := "/tool url_resolver {\"url\":\"" + page.URL + "/hours\"}\n" +
 		"/tool Order_status {\"order_number\":\"ORD-789\"}\n" +
 		"/tool mcp_everything_echo {\"message\":\"hello from MCP\"}\n" +
-		"/tool code_executor {\"code\":\"print(6 * 7)\"}"
+		"/tool code_executor {\"code\":\"print(6 * 7)\"}\n" +
+		"/tool text_to_speech {\"text\":\"Your order has shipped.\"}"
 	b, _ := json.Marshal(map[string]string{"message": msg})
 	req, _ = http.NewRequest("POST", n.url+"/api/agents/"+agent+"/chat/", strings.NewReader(string(b)))
 	req.Header.Set("Authorization", "ApiKey "+key)
@@ -155,12 +156,17 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 		data = out
 	}
 	calls, _ := data["tool_calls"].([]any)
-	if resp.StatusCode != 200 || len(calls) != 4 {
+	if resp.StatusCode != 200 || len(calls) != 5 {
 		t.Fatalf("chat = %d %v", resp.StatusCode, out)
 	}
 	results := map[string]string{}
 	for _, c := range calls {
 		c := c.(map[string]any)
+		if c["tool_name"] == "text_to_speech" && c["error"] != nil {
+			if _, err := exec.LookPath("espeak-ng"); err != nil && os.Getenv("ATRIUM_TEST_REQUIRE_PROGRAMS") != "1" {
+				continue // no speech engine here
+			}
+		}
 		if c["error"] != nil && (c["tool_name"] != "code_executor" || os.Geteuid() == 0) {
 			// Not root, the sandbox refuses by default (it would run the
 			// code as Atrium's own user).
@@ -173,6 +179,15 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 		!strings.Contains(results["mcp_everything_echo"], "hello from MCP") ||
 		(os.Geteuid() == 0 && !strings.Contains(results["code_executor"], "42")) {
 		t.Fatalf("results = %v", results)
+	}
+	// A generated file is downloadable by its id (seed 000 §6.3).
+	if speech := results["text_to_speech"]; speech != "" {
+		_, id, ok := strings.Cut(speech, "file id ")
+		id, _, _ = strings.Cut(id, ",")
+		st, body := callKey(t, "GET", n.url+"/api/download_file?file_id="+id, key)
+		if !ok || st != 200 {
+			t.Fatalf("download %q = %d %v", id, st, body)
+		}
 	}
 	if answer, _ := data["response"].(string); !strings.Contains(answer, "echo model") || !strings.Contains(answer, "shipped") {
 		t.Fatalf("answer = %q", answer)
