@@ -21,6 +21,11 @@ import (
 // on a loaded machine (fuzzing here lost it on about half the calls).
 type readOnlyBodies struct{ next aws.HTTPClient }
 
+// ReadOnlyBodies wraps an AWS SDK HTTP client so its request bodies are
+// read only through Read (see readOnlyBodies for the race this avoids).
+// Every AWS client of Atrium that streams a response should use it.
+func ReadOnlyBodies(next aws.HTTPClient) aws.HTTPClient { return readOnlyBodies{next: next} }
+
 // Do sends req with its body behind Read and Close only.
 func (c readOnlyBodies) Do(req *http.Request) (*http.Response, error) {
 	if req.Body == nil || req.Body == http.NoBody {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/provider/bedrock"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -131,7 +132,7 @@ func New(cfg Config, awsCfg *aws.Config, store Store, fetch *safehttp.Client) []
 			if cfg.BedrockEndpoint != "" {
 				o.BaseEndpoint = aws.String(cfg.BedrockEndpoint)
 			}
-			o.HTTPClient = readOnlyBodies{next: o.HTTPClient}
+			o.HTTPClient = bedrock.ReadOnlyBodies(o.HTTPClient)
 		})
 		s.s3 = s3.NewFromConfig(*awsCfg, func(o *s3.Options) {
 			if cfg.S3Endpoint != "" {
