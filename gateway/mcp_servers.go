@@ -150,20 +150,28 @@ func mcpFields(obj object) (mcp.ServerUpdate, error) {
 	return u, nil
 }
 
+// mcpRequest reads a server's fields from r's body. On failure it has
+// answered and returns ok false.
+func (s *server) mcpRequest(w http.ResponseWriter, r *http.Request) (mcp.ServerUpdate, bool) {
+	if !s.mcpReady(w, r) {
+		return mcp.ServerUpdate{}, false
+	}
+	obj, err := s.readObject(w, r, false)
+	if err == nil {
+		var u mcp.ServerUpdate
+		if u, err = mcpFields(obj); err == nil {
+			return u, true
+		}
+	}
+	s.writeAPIError(w, r, err)
+	return mcp.ServerUpdate{}, false
+}
+
 // handleCreateMCPServer is POST /api/mcp-servers/.
 func (s *server) handleCreateMCPServer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.mcpReady(w, r) {
-			return
-		}
-		obj, err := s.readObject(w, r, false)
-		if err != nil {
-			s.writeAPIError(w, r, err)
-			return
-		}
-		u, err := mcpFields(obj)
-		if err != nil {
-			s.writeAPIError(w, r, err)
+		u, ok := s.mcpRequest(w, r)
+		if !ok {
 			return
 		}
 		n := mcp.NewServer{AutoConnect: u.AutoConnect, Active: u.Active}
@@ -231,17 +239,8 @@ func (s *server) handleGetMCPServer() http.Handler {
 // fields sent change, the others stay.
 func (s *server) handleUpdateMCPServer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.mcpReady(w, r) {
-			return
-		}
-		obj, err := s.readObject(w, r, false)
-		if err != nil {
-			s.writeAPIError(w, r, err)
-			return
-		}
-		u, err := mcpFields(obj)
-		if err != nil {
-			s.writeAPIError(w, r, err)
+		u, ok := s.mcpRequest(w, r)
+		if !ok {
 			return
 		}
 		id := mcp.ServerID(r.PathValue("id"))
