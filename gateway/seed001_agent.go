@@ -35,6 +35,13 @@ func (s *server) agentTarget(r *http.Request, c apiCaller, model string) (modelT
 	if !workspaces.ValidID(model) || s.Conversations == nil {
 		return modelTarget{}, false, nil
 	}
+	if s.Catalogue != nil {
+		// A catalogue model's name is no agent's id (those are generated):
+		// no need to look.
+		if _, ok := s.Catalogue.Lookup(model); ok {
+			return modelTarget{}, false, nil
+		}
+	}
 	a, err := s.Agents.Owned(r.Context(), c.User, agents.ID(model))
 	if err != nil {
 		return modelTarget{}, false, nil // not the caller's agent: the catalogue decides

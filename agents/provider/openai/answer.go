@@ -29,36 +29,41 @@ type pendingCall struct {
 	args strings.Builder
 }
 
-// chunk is what Atrium reads of one streamed chat.completion.chunk,
-// decoded with encoding/json: a fraction of the SDK's cost, which decodes
-// every field with its own reflection.
+// chunk is what Atrium reads of one streamed chat.completion.chunk
+// (decodeChunk fills it).
 type chunk struct {
-	Choices []struct {
-		Index int `json:"index"`
-		Delta struct {
-			Content   string      `json:"content"`
-			Refusal   string      `json:"refusal"`
-			ToolCalls []chunkCall `json:"tool_calls"`
-		} `json:"delta"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-	} `json:"usage"`
+	Choices []chunkChoice
+	Usage   *chunkUsage
 	// Error is set by servers that report a failure inside the stream.
-	Error json.RawMessage `json:"error"`
+	Error json.RawMessage
+}
+
+// chunkChoice is one choice of a chunk.
+type chunkChoice struct {
+	Index int
+	Delta struct {
+		Content   string
+		Refusal   string
+		ToolCalls []chunkCall
+	}
+	FinishReason string
+}
+
+// chunkUsage is a chunk's token counts.
+type chunkUsage struct {
+	PromptTokens     int
+	CompletionTokens int
 }
 
 // chunkCall is a piece of a tool call. Index is nil when the server
 // leaves it out.
 type chunkCall struct {
-	Index    *int   `json:"index"`
-	ID       string `json:"id"`
+	Index    *int
+	ID       string
 	Function struct {
-		Name      string `json:"name"`
-		Arguments string `json:"arguments"`
-	} `json:"function"`
+		Name      string
+		Arguments string
+	}
 }
 
 // add takes in one chunk, emitting its pieces.

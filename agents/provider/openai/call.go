@@ -110,7 +110,7 @@ func (c *call) stream(params openai.ChatCompletionNewParams, emit func(agents.De
 			break
 		}
 		var ch chunk
-		if err := json.Unmarshal(ev.Data, &ch); err != nil {
+		if err := decodeChunk(ev.Data, &ch); err != nil {
 			return agents.ModelResponse{}, c.fail(err)
 		}
 		if len(ch.Error) > 0 && string(ch.Error) != "null" {
