@@ -108,6 +108,7 @@ func (s *Service) DeleteKey(ctx context.Context, user UserID, kind KeyKind, agen
 	if n, _ := res.RowsAffected(); n == 0 {
 		return E(KindNotFound, "API key not found")
 	}
+	s.forgetKey(id)
 	return nil
 }
 
@@ -122,8 +123,12 @@ func (s *Service) ResolveKey(ctx context.Context, secret string) (APIKey, error)
 	if !strings.HasPrefix(secret, UserKey.prefix()) && !strings.HasPrefix(secret, AgentKey.prefix()) {
 		return APIKey{}, E(KindUnauthenticated, "Invalid API key")
 	}
+	hash := hashSecret(secret)
+	if c, ok := s.keys.Load(hash); ok && time.Since(c.(cachedKey).at) < s.cfg.KeyCacheTTL {
+		return c.(cachedKey).key, nil
+	}
 	var row sqldb.APIKey
-	err := s.db.NewSelect().Model(&row).Where("key_hash = ?", hashSecret(secret)).Scan(ctx)
+	err := s.db.NewSelect().Model(&row).Where("key_hash = ?", hash).Scan(ctx)
 	if sqldb.IsNoRows(err) {
 		return APIKey{}, E(KindUnauthenticated, "Invalid API key")
 	}
@@ -137,7 +142,27 @@ func (s *Service) ResolveKey(ctx context.Context, secret string) (APIKey, error)
 		}
 		row.LastUsedAt = &now
 	}
-	return keyFromRow(&row), nil
+	k := keyFromRow(&row)
+	if s.cfg.KeyCacheTTL > 0 {
+		s.keys.Store(hash, cachedKey{k, time.Now()})
+	}
+	return k, nil
+}
+
+// cachedKey is a key ResolveKey found, and when.
+type cachedKey struct {
+	key APIKey
+	at  time.Time
+}
+
+// forgetKey drops key id from this node's cache of resolved keys.
+func (s *Service) forgetKey(id string) {
+	s.keys.Range(func(h, c any) bool {
+		if c.(cachedKey).key.ID == id {
+			s.keys.Delete(h)
+		}
+		return true
+	})
 }
 
 // IsKey says whether s looks like an API key of kind (not whether it is one).

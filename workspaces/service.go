@@ -25,6 +25,10 @@ type Config struct {
 	// then overspend by what they spend in that time. Zero reads it every
 	// time.
 	CreditCheckTTL time.Duration
+	// KeyCacheTTL lets ResolveKey reuse a key it found for this long.
+	// A revoked key stops working at once on the node that revokes it,
+	// and within KeyCacheTTL on the others. Zero reads it every time.
+	KeyCacheTTL time.Duration
 }
 
 // Service is the workspaces domain over a SQL database. Safe for concurrent use.
@@ -34,6 +38,8 @@ type Service struct {
 	hasher *hasher
 	// balances caches CheckCredits' reads: UserID → checkedBalance.
 	balances sync.Map
+	// keys caches ResolveKey's finds: key hash → cachedKey.
+	keys sync.Map
 }
 
 // New returns a Service on db, which must be migrated.

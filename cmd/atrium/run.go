@@ -153,10 +153,12 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if free == 0 {
 		free = -1 // workspaces reads 0 as "the default"
 	}
-	// A balance read for a credit check serves that user's requests for a
-	// second; direct model calls are charged in batches (charger).
+	// A balance read for a credit check, and an API key found, serve that
+	// user's requests for a second (a revoked key stops at once on the
+	// node that revokes it); direct model calls are charged in batches
+	// (charger).
 	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL, FreeCredits: free,
-		CreditCheckTTL: time.Second})
+		CreditCheckTTL: time.Second, KeyCacheTTL: time.Second})
 	charger := workspaces.NewCharger(ws, workspaces.ChargerConfig{Logger: logger})
 	chargerCtx, stopCharger := context.WithCancel(context.WithoutCancel(ctx))
 	chargerDone := make(chan struct{})
