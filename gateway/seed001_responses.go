@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"time"
@@ -21,7 +23,7 @@ import (
 // client-side function tools; what it answers is kept for later requests
 // unless "store" is false (see responseStore).
 func (s *server) handleResponses() http.Handler {
-	store := newResponseStore(responseStoreConfig{})
+	store := newResponseStore(responseStoreConfig{Durable: s.durableResponses()})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, err := s.oaiCaller(r)
 		if err != nil {
@@ -42,13 +44,13 @@ func (s *server) handleResponses() http.Handler {
 		var previous []agents.ModelMessage
 		if id := body.PreviousResponseID; id != "" {
 			var ok bool
-			if previous, ok = store.get(owner, id); !ok {
+			if previous, ok = store.get(r.Context(), owner, id); !ok {
 				s.writeOAIError(w, r, oaiInvalidParam("previous_response_not_found", "previous_response_id",
-					"Previous response with id '"+id+"' not found: this server keeps stored responses for a while, on the node that answered. Send the whole conversation in 'input' instead."))
+					"Previous response with id '"+id+"' not found: this server keeps stored responses for a while. Send the whole conversation in 'input' instead."))
 				return
 			}
 		}
-		if req.Messages, err = resolve(store, owner, previous, turns); err != nil {
+		if req.Messages, err = resolve(r.Context(), store, owner, previous, turns); err != nil {
 			s.writeOAIError(w, r, err)
 			return
 		}
@@ -58,13 +60,17 @@ func (s *server) handleResponses() http.Handler {
 			return
 		}
 		req.Model = t.Upstream
-		rc := responseCall{store: store, owner: owner, body: &body, req: req, base: newResponse(&body, t.Name)}
+		rc := responseCall{ctx: context.WithoutCancel(r.Context()), log: s.Logger, store: store, owner: owner, body: &body, req: req, base: newResponse(&body, t.Name)}
 		s.respond(w, r, caller, t, rc)
 	})
 }
 
 // responseCall is one request to answer.
 type responseCall struct {
+	// ctx is the request's, not cancelled with it: what was answered is
+	// stored even when the client has gone.
+	ctx   context.Context
+	log   *slog.Logger
 	store *responseStore
 	owner string
 	body  *oaiResponsesRequest
@@ -127,12 +133,16 @@ func (rc *responseCall) finished(items []responseItem, finish string, usage agen
 	}
 	out.Usage = oaiResponseUsageView(usage)
 	if rc.body.stores() {
+		entries := make(map[string][]agents.ModelMessage, len(items)+1)
 		for _, it := range items {
-			rc.store.put(rc.owner, it.ID, []agents.ModelMessage{itemTurn(it)})
+			entries[it.ID] = []agents.ModelMessage{itemTurn(it)}
 		}
 		// The request's messages are its own (resolve built them): the
 		// store may keep them.
-		rc.store.put(rc.owner, out.ID, append(slices.Clip(rc.req.Messages), answered(items)))
+		entries[out.ID] = append(slices.Clip(rc.req.Messages), answered(items))
+		if err := rc.store.keep(rc.ctx, rc.owner, entries); err != nil {
+			rc.log.Warn("responses: store", "response", out.ID, "err", err)
+		}
 	}
 	return out
 }
@@ -186,4 +196,13 @@ func marshalJSON(v any) []byte {
 	enc.SetEscapeHTML(false)
 	enc.Encode(v) // the shapes here always encode
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// durableResponses is where stored responses outlive the node, when the
+// server has a database for them.
+func (s *server) durableResponses() responseDurable {
+	if s.ResponseItems == nil {
+		return nil
+	}
+	return s.ResponseItems
 }

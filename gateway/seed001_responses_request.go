@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -312,7 +313,7 @@ func responsesText(raw json.RawMessage, param string) (string, error) {
 // Consecutive assistant turns become one message (the Responses API lists
 // an answer's text and each of its calls as separate items; chat models
 // take them as one turn), and every function output must follow its call.
-func resolve(store *responseStore, owner string, previous []agents.ModelMessage, turns []inputTurn) ([]agents.ModelMessage, error) {
+func resolve(ctx context.Context, store *responseStore, owner string, previous []agents.ModelMessage, turns []inputTurn) ([]agents.ModelMessage, error) {
 	msgs := make([]agents.ModelMessage, 0, len(previous)+len(turns))
 	// names finds a call's tool by its id, for its output (some providers
 	// want the name, and the echo model shows it).
@@ -356,9 +357,9 @@ func resolve(store *responseStore, owner string, previous []agents.ModelMessage,
 			}
 			continue
 		}
-		stored, ok := store.get(owner, t.ref)
+		stored, ok := store.get(ctx, owner, t.ref)
 		if !ok {
-			return nil, oaiInvalidParam("item_not_found", t.param+".id", fmt.Sprintf("Item with id %q not found: this server keeps the items of stored responses for a while, on the node that answered. Send the item's content instead of a reference (with the AI SDK: providerOptions: {openai: {store: false}}).", t.ref))
+			return nil, oaiInvalidParam("item_not_found", t.param+".id", fmt.Sprintf("Item with id %q not found: this server keeps the items of stored responses for a while. Send the item's content instead of a reference (with the AI SDK: providerOptions: {openai: {store: false}}).", t.ref))
 		}
 		for _, m := range stored {
 			if err := add(m, t.param); err != nil {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"container/list"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"sync"
@@ -18,9 +19,11 @@ import (
 // before the new input).
 //
 // It is memory on the node that answered, bounded by age and by size (per
-// owner too, so one caller cannot push everyone else's items out): a
-// reference that is too old, was evicted, or was made on another node is
-// refused with a 400 that says to send the item itself. Entries are
+// owner too, so one caller cannot push everyone else's items out), in
+// front of the database (Durable, agents.ResponseItems) when the server
+// has one, so references work on every node: a reference that is too old
+// or was never stored is refused with a 400 that says to send the item
+// itself. Entries are
 // conversations as the models take them (agents.ModelMessage), shared
 // with readers: nobody modifies them once stored.
 type responseStore struct {
@@ -45,6 +48,16 @@ type responseStoreConfig struct {
 	MaxOwnerBytes int
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
+	// Durable, when set, also keeps every entry in the database, so a
+	// reference works on every node and after a restart; memory then
+	// serves as its cache.
+	Durable responseDurable
+}
+
+// responseDurable is where entries outlive the node (*agents.ResponseItems).
+type responseDurable interface {
+	Put(ctx context.Context, owner string, entries map[string][]agents.ModelMessage) error
+	Get(ctx context.Context, owner, id string) ([]agents.ModelMessage, bool, error)
 }
 
 // storeKey names an entry: ids are only looked up within their owner.
@@ -142,8 +155,38 @@ func (s *responseStore) put(owner, id string, msgs []agents.ModelMessage) {
 	}
 }
 
-// get returns owner's id, unless it has expired or was never kept.
-func (s *responseStore) get(owner, id string) ([]agents.ModelMessage, bool) {
+// keep puts entries (id → messages) of owner, and writes them to the
+// durable store in one go. A failure to write them is returned; memory
+// has them anyway.
+func (s *responseStore) keep(ctx context.Context, owner string, entries map[string][]agents.ModelMessage) error {
+	for id, msgs := range entries {
+		s.put(owner, id, msgs)
+	}
+	if s.cfg.Durable == nil {
+		return nil
+	}
+	return s.cfg.Durable.Put(ctx, owner, entries)
+}
+
+// get returns owner's id, unless it has expired or was never kept: from
+// memory, else from the durable store.
+func (s *responseStore) get(ctx context.Context, owner, id string) ([]agents.ModelMessage, bool) {
+	if msgs, ok := s.memory(owner, id); ok {
+		return msgs, true
+	}
+	if s.cfg.Durable == nil {
+		return nil, false
+	}
+	msgs, ok, err := s.cfg.Durable.Get(ctx, owner, id)
+	if err != nil || !ok {
+		return nil, false
+	}
+	s.put(owner, id, msgs)
+	return msgs, true
+}
+
+// memory returns owner's id from memory.
+func (s *responseStore) memory(owner, id string) ([]agents.ModelMessage, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.entries[storeKey{owner, id}]

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
 )
 
 func TestResponsesStoreBounds(t *testing.T) {
@@ -22,7 +24,7 @@ func TestResponsesStoreBounds(t *testing.T) {
 	big := strings.Repeat("x", 300)
 	s := newResponseStore(responseStoreConfig{TTL: time.Hour, MaxBytes: 1800, MaxOwnerBytes: 900, Now: func() time.Time { return now }})
 	has := func(owner, id string) bool {
-		_, ok := s.get(owner, id)
+		_, ok := s.get(context.Background(), owner, id)
 		return ok
 	}
 
@@ -144,7 +146,7 @@ func TestResponsesStreamOrder(t *testing.T) {
 		t.Errorf("final output = %v", output)
 	}
 
-	conv, ok := rc.store.get("o", out.ID)
+	conv, ok := rc.store.get(context.Background(), "o", out.ID)
 	if !ok || len(conv) != 2 {
 		t.Fatalf("stored conversation = %+v, %v", conv, ok)
 	}
@@ -177,7 +179,7 @@ func FuzzSeed001ResponsesInput(f *testing.F) {
 			}
 			return
 		}
-		msgs, err := resolve(store, "o", nil, turns)
+		msgs, err := resolve(context.Background(), store, "o", nil, turns)
 		if err != nil {
 			if e, ok := err.(*oaiError); !ok || e.Status != 400 {
 				t.Fatalf("resolve(%s) error %v, want a 400", input, err)
@@ -203,4 +205,41 @@ func FuzzSeed001ResponsesInput(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStoredResponsesReachEveryNode: two nodes' stores over one database
+// (agents.ResponseItems) answer each other's references, per owner, until
+// the entries expire.
+func TestStoredResponsesReachEveryNode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	db := agents.NewResponseItems(sqldbtest.Open(t), agents.ResponseItemsConfig{TTL: time.Hour, Now: func() time.Time { return clock() }})
+	a := newResponseStore(responseStoreConfig{Durable: db})
+	b := newResponseStore(responseStoreConfig{Durable: db})
+	conv := []agents.ModelMessage{{Role: agents.RoleUser, Content: "hi 👋"},
+		{Role: agents.RoleAssistant, ToolCalls: []agents.ToolCall{{ID: "call_1", Name: "lookup", Arguments: `{"q":1}`}}}}
+	if err := a.keep(ctx, "user:alice", map[string][]agents.ModelMessage{"resp_1": conv, "msg_1": conv[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := b.get(ctx, "user:alice", "resp_1")
+	if !ok || len(got) != 2 || got[0].Content != "hi 👋" || got[1].ToolCalls[0].Arguments != `{"q":1}` {
+		t.Fatalf("node b: %+v, %v", got, ok)
+	}
+	if _, ok := b.get(ctx, "user:bob", "resp_1"); ok {
+		t.Fatal("another owner reads alice's response")
+	}
+	// Kept again, the newer wins; past the TTL, none is found.
+	a.keep(ctx, "user:alice", map[string][]agents.ModelMessage{"msg_1": conv[1:]})
+	c := newResponseStore(responseStoreConfig{Durable: db})
+	if got, ok := c.get(ctx, "user:alice", "msg_1"); !ok || got[0].Role != agents.RoleAssistant {
+		t.Fatalf("replaced entry: %+v, %v", got, ok)
+	}
+	later := now.Add(2 * time.Hour)
+	clock = func() time.Time { return later }
+	d := newResponseStore(responseStoreConfig{Durable: db})
+	if _, ok := d.get(ctx, "user:alice", "resp_1"); ok {
+		t.Fatal("an expired entry is found")
+	}
 }

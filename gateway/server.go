@@ -32,6 +32,9 @@ type Deps struct {
 	// Charger, when set, batches the charges of direct model calls; nil
 	// charges each in its own transaction.
 	Charger *workspaces.Charger
+	// ResponseItems keeps what the Responses API stores, for every node;
+	// nil keeps it in this node's memory only.
+	ResponseItems *agents.ResponseItems
 	// Catalogue lists the models (GET /v1/models); nil lists none.
 	Catalogue *agents.Catalogue
 	// Webhooks manages outgoing webhooks (/api/webhooks/); nil answers 503

@@ -217,6 +217,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
 			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh, CustomTools: customTools,
 			MCP: mcpTools, MCPServers: mcpServers, Charger: charger,
+			ResponseItems: agents.NewResponseItems(db, agents.ResponseItemsConfig{}),
 		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))

@@ -325,4 +325,15 @@ CREATE INDEX mcp_servers_agent_idx ON mcp_servers (agent_id);
 ALTER TABLE tool_calls ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE tool_calls ADD COLUMN question TEXT NOT NULL DEFAULT '';
 `},
+	{10, "stored responses", `
+CREATE TABLE response_items (
+	owner_id TEXT NOT NULL,
+	id TEXT NOT NULL,
+	messages TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	PRIMARY KEY (owner_id, id)
+);
+CREATE INDEX response_items_expires_idx ON response_items (expires_at);
+`},
 }

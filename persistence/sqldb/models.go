@@ -355,3 +355,16 @@ type MCPServer struct {
 	CreatedAt     time.Time `bun:"created_at"`
 	UpdatedAt     time.Time `bun:"updated_at"`
 }
+
+// ResponseItem is a row of response_items: what the Responses API stored
+// (a response or one of its output items), as the JSON of the messages it
+// stands for, kept until ExpiresAt. OwnerID names the caller ("user:<id>"
+// or an agent key's digest).
+type ResponseItem struct {
+	bun.BaseModel `bun:"table:response_items"`
+	OwnerID       string    `bun:"owner_id,pk"`
+	ID            string    `bun:"id,pk"`
+	Messages      string    `bun:"messages"`
+	CreatedAt     time.Time `bun:"created_at"`
+	ExpiresAt     time.Time `bun:"expires_at"`
+}
