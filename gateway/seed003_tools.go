@@ -180,36 +180,12 @@ func (s *server) handleSeed003CreateTool() http.Handler {
 				return
 			}
 		}
-		var p agents.ToolPatch
-		schema, err := toolSchemaOf(obj)
-		if err == nil {
-			p.Parameters, err = toolParameters(obj)
-		}
-		if err == nil {
-			err = toolHTTP(obj, &p)
-		}
+		// The three are strings now; the rest as /api/agents/{id}/tools/
+		// reads them.
+		t, err := newToolOf(obj)
 		if err != nil {
 			seed003Error(w, http.StatusBadRequest, workspaces.ErrorMessage(err))
 			return
-		}
-		t := agents.CustomTool{Name: fields[0], Description: fields[1], Type: fields[2]}
-		if schema != nil {
-			t.Schema = *schema
-		}
-		if p.Parameters != nil {
-			t.Parameters = *p.Parameters
-		}
-		if p.Endpoint != nil {
-			t.Endpoint = *p.Endpoint
-		}
-		if p.Method != nil {
-			t.Method = *p.Method
-		}
-		if p.Headers != nil {
-			t.Headers = *p.Headers
-		}
-		if p.Timeout != nil {
-			t.Timeout = *p.Timeout
 		}
 		var agent *agents.Agent
 		if id := firstStr(obj, "agent_id"); id != "" {
