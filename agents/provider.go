@@ -19,6 +19,24 @@ type Provider interface {
 	Stream(ctx context.Context, req ModelRequest, emit func(Delta) error) (ModelResponse, error)
 }
 
+// Completer is a Provider that can also answer in one piece, which costs
+// less than a stream when nobody watches the answer arrive (an API
+// request that is not streamed). Complete has Stream's contract, without
+// the deltas.
+type Completer interface {
+	Provider
+	Complete(ctx context.Context, req ModelRequest) (ModelResponse, error)
+}
+
+// Complete answers req with p in one piece: with p's Complete when it has
+// one, else by streaming the answer to nobody.
+func Complete(ctx context.Context, p Provider, req ModelRequest) (ModelResponse, error) {
+	if c, ok := p.(Completer); ok {
+		return c.Complete(ctx, req)
+	}
+	return p.Stream(ctx, req, func(Delta) error { return nil })
+}
+
 // ModelRequest is what a run asks a model.
 type ModelRequest struct {
 	// Model is the model's name at its provider (the upstream name, such

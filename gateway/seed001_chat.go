@@ -203,17 +203,25 @@ func runChoices(ctx context.Context, t modelTarget, reqs []agents.ModelRequest, 
 	results := make([]choiceResult, len(reqs))
 	run := func(ctx context.Context, i int) error {
 		res := &results[i]
+		if sink == nil {
+			// Nobody watches the answer arrive: one piece costs less.
+			res.resp, res.err = agents.Complete(ctx, t.Provider, reqs[i])
+			if res.err == nil {
+				res.out = len(res.resp.Text)
+				for _, c := range res.resp.ToolCalls {
+					res.out += len(c.Name) + len(c.Arguments)
+				}
+			}
+			return res.err
+		}
 		res.resp, res.err = t.Provider.Stream(ctx, reqs[i], func(d agents.Delta) error {
 			res.out += len(d.Text)
 			if d.ToolCall != nil {
 				res.out += len(d.ToolCall.Arguments) + len(d.ToolCall.Name)
 			}
-			if sink == nil {
-				return nil
-			}
 			return sink.delta(i, d)
 		})
-		if res.err == nil && sink != nil {
+		if res.err == nil {
 			res.err = sink.finish(i, res.resp)
 		}
 		return res.err

@@ -89,6 +89,45 @@ func writeSSE(w http.ResponseWriter, events ...string) {
 	w.(http.Flusher).Flush()
 }
 
+// writeCompletion answers a request that is not streamed as a real server
+// does, with one chat.completion, for the fake models that finish; it
+// reports whether it answered. The others stream whatever they are asked,
+// as some servers do.
+func writeCompletion(w http.ResponseWriter, body map[string]any) bool {
+	msg := map[string]any{"role": "assistant", "content": "Hello world"}
+	usage := any(map[string]any{"prompt_tokens": 11, "completion_tokens": 2, "total_tokens": 13})
+	finish := "stop"
+	switch body["model"] {
+	case fakeText:
+	case fakeNoUsage:
+		usage = nil
+	case fakeTools:
+		msgs, _ := body["messages"].([]any)
+		last, _ := msgs[len(msgs)-1].(map[string]any)
+		if last["role"] == "tool" {
+			msg["content"] = "It is sunny in Paris."
+			usage = map[string]any{"prompt_tokens": 30, "completion_tokens": 6, "total_tokens": 36}
+			break
+		}
+		msg["content"] = nil
+		msg["tool_calls"] = []any{
+			map[string]any{"id": "call_a", "type": "function", "function": map[string]any{"name": "get_weather", "arguments": `{"city":"Paris"}`}},
+			map[string]any{"id": "call_b", "type": "function", "function": map[string]any{"name": "get_time", "arguments": `{}`}},
+		}
+		finish = "tool_calls"
+		usage = map[string]any{"prompt_tokens": 20, "completion_tokens": 9, "total_tokens": 29}
+	default:
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, jsonBody(map[string]any{
+		"id": "chatcmpl-up", "object": "chat.completion", "created": 1700000000, "model": "up",
+		"choices": []any{map[string]any{"index": 0, "message": msg, "logprobs": nil, "finish_reason": finish}},
+		"usage":   usage,
+	}))
+	return true
+}
+
 func startFakeOpenAI(t *testing.T) *fakeOpenAI {
 	t.Helper()
 	f := &fakeOpenAI{reqs: make(chan map[string]any, 64), release: make(chan struct{}), left: make(chan struct{}, 4), gone: make(chan struct{})}
@@ -103,6 +142,9 @@ func startFakeOpenAI(t *testing.T) *fakeOpenAI {
 		default:
 		}
 		role := oaiChunk(map[string]any{"role": "assistant", "content": ""}, nil)
+		if body["stream"] != true && writeCompletion(w, body) {
+			return
+		}
 		switch body["model"] {
 		case fakeText:
 			writeSSE(w, role, oaiText("Hello"), oaiText(" world"), oaiChunk(map[string]any{}, "stop"), oaiUsage(11, 2), "[DONE]")

@@ -4,11 +4,8 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"strings"
 	"time"
-
-	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/packages/param"
 
 	"github.com/atrium-hq/atrium/agents"
 )
@@ -62,11 +59,17 @@ type Config struct {
 // Provider streams answers from an OpenAI-compatible chat-completions API.
 // It is safe for concurrent use.
 type Provider struct {
-	cfg  Config
-	chat openai.ChatCompletionService
+	cfg Config
+	url string // BaseURL/chat/completions
+	// headers are the headers of a request not streamed [0] and
+	// streamed [1], copied for each request.
+	headers [2]http.Header
 }
 
-var _ agents.Provider = (*Provider)(nil)
+var (
+	_ agents.Provider  = (*Provider)(nil)
+	_ agents.Completer = (*Provider)(nil)
+)
 
 // New returns a provider for the API cfg describes, with cfg's zero fields
 // set to their documented defaults.
@@ -95,20 +98,36 @@ func New(cfg Config) *Provider {
 	// A copy, so a caller changing its map later cannot race our reads.
 	cfg.Headers = maps.Clone(cfg.Headers)
 
-	opts := []option.RequestOption{
-		option.WithBaseURL(cfg.BaseURL),
-		option.WithHTTPClient(cfg.HTTPClient),
-		option.WithMaxRetries(cfg.MaxRetries),
+	p := &Provider{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + "/chat/completions"}
+	p.headers[0] = p.baseHeader("application/json")
+	p.headers[1] = p.baseHeader("text/event-stream")
+	return p
+}
+
+// baseHeader is the header of every request that accepts accept. The
+// OPENAI_* environment variables are never read.
+func (p *Provider) baseHeader(accept string) http.Header {
+	h := make(http.Header, 4+len(p.cfg.Headers))
+	for k, v := range p.cfg.Headers {
+		h.Set(k, v)
 	}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", accept)
+	if h.Get("User-Agent") == "" {
+		h.Set("User-Agent", "Atrium")
 	}
-	for k, v := range cfg.Headers {
-		opts = append(opts, option.WithHeader(k, v))
+	if p.cfg.APIKey != "" {
+		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
 	}
-	// The service, not openai.NewClient: the client would fill in whatever
-	// OPENAI_API_KEY and OPENAI_BASE_URL the process happens to have.
-	return &Provider{cfg: cfg, chat: openai.NewChatCompletionService(opts...)}
+	return h
+}
+
+// header returns a copy of the header of a request, streamed or not.
+func (p *Provider) header(stream bool) http.Header {
+	if stream {
+		return p.headers[1].Clone()
+	}
+	return p.headers[0].Clone()
 }
 
 // Stream answers req, emitting text and tool-call pieces as they arrive.
@@ -119,21 +138,35 @@ func New(cfg Config) *Provider {
 // whose Timeout method reports true) all come back as errors wrapping an
 // *agents.ModelError.
 func (p *Provider) Stream(ctx context.Context, req agents.ModelRequest, emit func(agents.Delta) error) (agents.ModelResponse, error) {
-	params, err := p.params(req)
+	return p.answer(ctx, req, func(c *call, body []byte) (agents.ModelResponse, error) {
+		return c.stream(body, emit)
+	}, true)
+}
+
+// Complete answers req in one piece, as agents.Completer says: one JSON
+// answer to read rather than a chunk per token. Its errors are Stream's.
+func (p *Provider) Complete(ctx context.Context, req agents.ModelRequest) (agents.ModelResponse, error) {
+	return p.answer(ctx, req, (*call).complete, false)
+}
+
+// answer makes the call of Stream or Complete.
+func (p *Provider) answer(ctx context.Context, req agents.ModelRequest, do func(*call, []byte) (agents.ModelResponse, error), stream bool) (agents.ModelResponse, error) {
+	b, err := body(req, encoding{stream: stream})
 	if err != nil {
 		return agents.ModelResponse{}, err
 	}
 	c := p.newCall(ctx)
 	defer c.end()
 
-	resp, err := c.stream(params, emit)
+	resp, err := do(c, b)
 	if err != nil && req.MaxTokens > 0 && c.failure.wantsMaxCompletionTokens() {
 		// OpenAI's reasoning models refuse max_tokens, which every other
-		// server understands, and say so with a 400 before streaming
+		// server understands, and say so with a 400 before answering
 		// anything; ask again the way they want.
-		params.MaxTokens = param.Opt[int64]{}
-		params.MaxCompletionTokens = openai.Int(int64(req.MaxTokens))
-		resp, err = c.stream(params, emit)
+		if b, err = body(req, encoding{stream: stream, maxCompletion: true}); err != nil {
+			return agents.ModelResponse{}, err
+		}
+		resp, err = do(c, b)
 	}
 	return resp, err
 }

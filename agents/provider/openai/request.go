@@ -5,140 +5,277 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
-
-	"github.com/openai/openai-go/v3"
+	"unicode/utf8"
 
 	"github.com/atrium-hq/atrium/agents"
 )
 
-// params encodes req as a chat-completions request.
-func (p *Provider) params(req agents.ModelRequest) (openai.ChatCompletionNewParams, error) {
-	params := openai.ChatCompletionNewParams{
-		Model: req.Model,
-		// Without it the stream carries no token counts at all.
-		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
-	}
+// encoding says how to write one request body.
+type encoding struct {
+	stream bool
+	// maxCompletion names the token cap max_completion_tokens rather than
+	// max_tokens (see Stream).
+	maxCompletion bool
+}
 
+// body encodes req as a chat-completions request. It appends the JSON by
+// hand: with a reflection-based encoder building the body was a fifth of
+// the cost of relaying a request.
+func body(req agents.ModelRequest, enc encoding) ([]byte, error) {
+	b := make([]byte, 0, 512+requestSize(req))
+	b = append(b, `{"model":`...)
+	b = appendString(b, req.Model)
+	b = append(b, `,"messages":[`...)
+	n := 0
 	if req.System != "" {
-		params.Messages = append(params.Messages, openai.SystemMessage(req.System))
+		b = appendText(b, agents.RoleSystem, req.System)
+		n++
 	}
 	for i, m := range req.Messages {
-		msg, err := message(m)
-		if err != nil {
-			return params, fmt.Errorf("openai: message %d: %w", i, err)
+		if n > 0 {
+			b = append(b, ',')
 		}
-		params.Messages = append(params.Messages, msg)
+		var err error
+		if b, err = appendMessage(b, m); err != nil {
+			return nil, fmt.Errorf("openai: message %d: %w", i, err)
+		}
+		n++
 	}
-
-	for _, t := range req.Tools {
-		schema, err := parameters(t.Parameters)
-		if err != nil {
-			return params, fmt.Errorf("openai: tool %q: %w", t.Name, err)
-		}
-		fn := openai.FunctionDefinitionParam{Name: t.Name, Parameters: schema}
-		if t.Description != "" {
-			fn.Description = openai.String(t.Description)
-		}
-		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(fn))
+	b = append(b, ']')
+	if enc.stream {
+		// Without include_usage the stream carries no token counts at all.
+		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
 	}
-	// OpenAI rejects a tool_choice without tools.
 	if len(req.Tools) > 0 {
+		b = append(b, `,"tools":[`...)
+		for i, t := range req.Tools {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":"function","function":{"name":`...)
+			b = appendString(b, t.Name)
+			if t.Description != "" {
+				b = append(b, `,"description":`...)
+				b = appendString(b, t.Description)
+			}
+			b = append(b, `,"parameters":`...)
+			var err error
+			if b, err = appendParameters(b, t.Parameters); err != nil {
+				return nil, fmt.Errorf("openai: tool %q: %w", t.Name, err)
+			}
+			b = append(b, "}}"...)
+		}
+		b = append(b, ']')
+		// OpenAI rejects a tool_choice without tools.
 		switch req.ToolChoice {
 		case "":
 		case "auto", "none", "required":
-			params.ToolChoice.OfAuto = openai.String(req.ToolChoice)
+			b = append(b, `,"tool_choice":`...)
+			b = appendString(b, req.ToolChoice)
 		default:
 			// Not in the contract, but the API can force one tool by name.
-			params.ToolChoice.OfFunctionToolChoice = &openai.ChatCompletionNamedToolChoiceParam{
-				Function: openai.ChatCompletionNamedToolChoiceFunctionParam{Name: req.ToolChoice},
-			}
+			b = append(b, `,"tool_choice":{"type":"function","function":{"name":`...)
+			b = appendString(b, req.ToolChoice)
+			b = append(b, "}}"...)
 		}
 	}
-
+	var err error
 	if req.Temperature != nil {
-		params.Temperature = openai.Float(*req.Temperature)
+		b = append(b, `,"temperature":`...)
+		if b, err = appendFloat(b, *req.Temperature); err != nil {
+			return nil, fmt.Errorf("openai: temperature: %w", err)
+		}
 	}
 	if req.TopP != nil {
-		params.TopP = openai.Float(*req.TopP)
+		b = append(b, `,"top_p":`...)
+		if b, err = appendFloat(b, *req.TopP); err != nil {
+			return nil, fmt.Errorf("openai: top_p: %w", err)
+		}
 	}
 	if req.MaxTokens > 0 {
 		// max_tokens, not max_completion_tokens: Ollama, vLLM, llama.cpp
 		// and most gateways know only the older name. Stream falls back to
 		// the newer one when OpenAI refuses it.
-		params.MaxTokens = openai.Int(int64(req.MaxTokens))
+		if enc.maxCompletion {
+			b = append(b, `,"max_completion_tokens":`...)
+		} else {
+			b = append(b, `,"max_tokens":`...)
+		}
+		b = strconv.AppendInt(b, int64(req.MaxTokens), 10)
 	}
 	if len(req.Stop) > 0 {
-		params.Stop.OfStringArray = req.Stop
+		b = append(b, `,"stop":[`...)
+		for i, s := range req.Stop {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, s)
+		}
+		b = append(b, ']')
 	}
-	return params, nil
+	return append(b, '}'), nil
 }
 
-// message encodes one turn of the conversation.
-func message(m agents.ModelMessage) (openai.ChatCompletionMessageParamUnion, error) {
-	switch m.Role {
-	case agents.RoleSystem:
-		return openai.SystemMessage(m.Content), nil
-	case agents.RoleUser:
-		return openai.UserMessage(m.Content), nil
-	case agents.RoleAssistant:
-		var a openai.ChatCompletionAssistantMessageParam
-		// A turn that only called tools has no content: null, not "".
-		if m.Content != "" || len(m.ToolCalls) == 0 {
-			a.Content.OfString = openai.String(m.Content)
-		}
+// requestSize guesses the bytes of req's texts, to size the body once.
+func requestSize(req agents.ModelRequest) int {
+	n := len(req.System)
+	for _, m := range req.Messages {
+		n += len(m.Content) + 32
 		for _, tc := range m.ToolCalls {
-			args := tc.Arguments
-			if strings.TrimSpace(args) == "" {
-				// Servers that parse the arguments (Ollama, vLLM) choke
-				// on an empty string; a call without arguments took none.
-				args = "{}"
-			}
-			a.ToolCalls = append(a.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
-				OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{
-					ID:       tc.ID,
-					Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: tc.Name, Arguments: args},
-				},
-			})
+			n += len(tc.ID) + len(tc.Name) + len(tc.Arguments) + 64
 		}
-		return openai.ChatCompletionMessageParamUnion{OfAssistant: &a}, nil
+	}
+	for _, t := range req.Tools {
+		n += len(t.Name) + len(t.Description) + len(t.Parameters) + 64
+	}
+	return n
+}
+
+// appendText appends a plain {"role","content"} message.
+func appendText(b []byte, role, content string) []byte {
+	b = append(b, `{"role":`...)
+	b = appendString(b, role)
+	b = append(b, `,"content":`...)
+	b = appendString(b, content)
+	return append(b, '}')
+}
+
+// appendMessage appends one turn of the conversation.
+func appendMessage(b []byte, m agents.ModelMessage) ([]byte, error) {
+	switch m.Role {
+	case agents.RoleSystem, agents.RoleUser:
+		return appendText(b, m.Role, m.Content), nil
+	case agents.RoleAssistant:
+		b = append(b, `{"role":"assistant"`...)
+		// A turn that only called tools has no content: left out, not "".
+		if m.Content != "" || len(m.ToolCalls) == 0 {
+			b = append(b, `,"content":`...)
+			b = appendString(b, m.Content)
+		}
+		if len(m.ToolCalls) > 0 {
+			b = append(b, `,"tool_calls":[`...)
+			for i, tc := range m.ToolCalls {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				args := tc.Arguments
+				if strings.TrimSpace(args) == "" {
+					// Servers that parse the arguments (Ollama, vLLM)
+					// choke on an empty string; a call without arguments
+					// took none.
+					args = "{}"
+				}
+				b = append(b, `{"id":`...)
+				b = appendString(b, tc.ID)
+				b = append(b, `,"type":"function","function":{"name":`...)
+				b = appendString(b, tc.Name)
+				b = append(b, `,"arguments":`...)
+				b = appendString(b, args)
+				b = append(b, "}}"...)
+			}
+			b = append(b, ']')
+		}
+		return append(b, '}'), nil
 	case agents.RoleTool:
 		content := m.Content
 		// The API has no error flag on tool results, so the text says it.
 		if m.IsError && !strings.HasPrefix(strings.ToLower(content), "error") {
 			content = "Error: " + content
 		}
-		return openai.ToolMessage(content, m.ToolCallID), nil
+		b = append(b, `{"role":"tool","tool_call_id":`...)
+		b = appendString(b, m.ToolCallID)
+		b = append(b, `,"content":`...)
+		b = appendString(b, content)
+		return append(b, '}'), nil
 	}
-	return openai.ChatCompletionMessageParamUnion{}, fmt.Errorf("unknown role %q", m.Role)
+	return b, fmt.Errorf("unknown role %q", m.Role)
 }
 
-// emptySchema is the parameters of a tool that takes none; OpenAI wants
-// an object schema even then.
-func emptySchema() openai.FunctionParameters {
-	return openai.FunctionParameters{"type": "object", "properties": map[string]any{}}
-}
-
-// parameters returns a tool's JSON Schema as the SDK wants it, a map. Its
-// values stay raw JSON so that the schema reaches the server as written
-// (numbers, nesting), only its top-level keys reordered.
-func parameters(raw json.RawMessage) (openai.FunctionParameters, error) {
+// appendParameters appends a tool's JSON Schema as written (compacted).
+// A tool without one takes none, which OpenAI still wants as an object
+// schema; an object schema without properties gets empty ones, because
+// OpenAI has rejected those ("object schema missing properties").
+func appendParameters(b []byte, raw json.RawMessage) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return emptySchema(), nil
+		return append(b, `{"type":"object","properties":{}}`...), nil
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		return nil, errors.New("parameters are not a JSON object")
+		return b, errors.New("parameters are not a JSON object")
 	}
-	schema := make(openai.FunctionParameters, len(fields)+1)
-	for k, v := range fields {
-		schema[k] = v
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return b, errors.New("parameters are not a JSON object")
 	}
-	// OpenAI has rejected object schemas without properties ("object
-	// schema missing properties"); an empty one costs nothing.
-	if _, ok := schema["properties"]; !ok && bytes.Equal(bytes.TrimSpace(fields["type"]), []byte(`"object"`)) {
-		schema["properties"] = map[string]any{}
+	b = append(b, buf.Bytes()...)
+	if _, ok := fields["properties"]; !ok && bytes.Equal(bytes.TrimSpace(fields["type"]), []byte(`"object"`)) {
+		// The compacted object ends in '}': open it again for one more key.
+		b = append(b[:len(b)-1], `,"properties":{}}`...)
 	}
-	return schema, nil
+	return b, nil
+}
+
+// appendFloat appends f as a JSON number.
+func appendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, fmt.Errorf("%v is not a number JSON can carry", f)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// as encoding/json makes it; U+2028 and U+2029 are escaped, as it does,
+// for servers that read JSON as JavaScript.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

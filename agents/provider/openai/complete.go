@@ -1,0 +1,115 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/atrium-hq/atrium/agents"
+)
+
+// complete makes one request that is not streamed and reads its answer, a
+// chat.completion object.
+func (c *call) complete(body []byte) (agents.ModelResponse, error) {
+	res, err := c.send(body, false)
+	if err != nil {
+		return agents.ModelResponse{}, err
+	}
+	if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); mt == "text/event-stream" {
+		// A server (or a proxy before it) that streams whatever it is
+		// asked: the stream has the same answer.
+		return c.read(res, func(agents.Delta) error { return nil })
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxAnswerBody+1))
+	if err != nil {
+		return agents.ModelResponse{}, c.fail(err)
+	}
+	if len(data) > maxAnswerBody {
+		return agents.ModelResponse{}, c.fail(errors.New("the answer is over 32 MiB"))
+	}
+	var a answer
+	if err := decodeCompletion(data, &a); err != nil {
+		return agents.ModelResponse{}, c.failAnswer(err)
+	}
+	if raw := gjson.GetBytes(data, "error"); raw.Exists() && raw.Type != gjson.Null {
+		return agents.ModelResponse{}, c.failEvent(json.RawMessage(raw.Raw))
+	}
+	if !a.finished {
+		return agents.ModelResponse{}, &agents.ModelError{
+			Provider: c.p.cfg.Name,
+			Message:  "the answer has no choices",
+		}
+	}
+	return a.response(), nil
+}
+
+// failAnswer is the error of an answer that could not be read.
+func (c *call) failAnswer(err error) error {
+	if e := c.interrupted(); e != nil {
+		return e
+	}
+	return &agents.ModelError{Provider: c.p.cfg.Name, Err: err, Message: "the model sent a malformed answer: " + err.Error()}
+}
+
+// decodeCompletion reads the first choice and the usage of a
+// chat.completion into a, with one gjson walk as decodeChunk does. a is
+// finished when the answer has its choice.
+func decodeCompletion(data []byte, a *answer) error {
+	if !utf8.Valid(data) {
+		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
+	}
+	if !gjson.ValidBytes(data) {
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return err
+		}
+	}
+	root := gjson.ParseBytes(data)
+	if !root.IsObject() {
+		return errors.New("the answer is not a JSON object")
+	}
+	if u := root.Get("usage"); u.IsObject() {
+		a.usage = agents.Usage{
+			InputTokens:  int(u.Get("prompt_tokens").Int()),
+			OutputTokens: int(u.Get("completion_tokens").Int()),
+		}
+	}
+	root.Get("choices").ForEach(func(_, choice gjson.Result) bool {
+		if !choice.IsObject() || choice.Get("index").Int() != 0 {
+			return true // we ask for one choice; n > 1 is not ours
+		}
+		msg := choice.Get("message")
+		for _, field := range []string{"content", "refusal"} {
+			if v := msg.Get(field); v.Type == gjson.String {
+				a.text.WriteString(v.Str)
+			}
+		}
+		i := 0
+		msg.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+			fn := tc.Get("function")
+			args := fn.Get("arguments")
+			call := chunkCall{Index: &i, ID: tc.Get("id").String()}
+			call.Function.Name = fn.Get("name").String()
+			if args.Type == gjson.String {
+				call.Function.Arguments = args.Str
+			} else if args.IsObject() {
+				// Some servers (Ollama's older releases) send the
+				// arguments as an object rather than its text.
+				call.Function.Arguments = args.Raw
+			}
+			a.toolCall(call)
+			i++
+			return true
+		})
+		a.finish = choice.Get("finish_reason").String()
+		a.finished = true
+		return false
+	})
+	return nil
+}
