@@ -99,11 +99,11 @@ func (l *Loop) complete(ctx context.Context, system, prompt string) (string, err
 	if l.Provider == nil {
 		return "", errors.New("the agent has no model to ask")
 	}
-	resp, err := l.Provider.Stream(ctx, ModelRequest{
+	resp, err := Complete(ctx, l.Provider, ModelRequest{
 		Model: l.Model, Agent: l.Agent.Name, System: system,
 		Messages:    []ModelMessage{{Role: RoleUser, Content: prompt}},
 		Temperature: l.Config.Temperature, TopP: l.Config.TopP, MaxTokens: l.Config.MaxTokens,
-	}, func(Delta) error { return nil })
+	})
 	l.toolUsage.add(resp.Usage)
 	if err != nil {
 		return "", err

@@ -3,6 +3,7 @@ package workspaces
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,7 +24,8 @@ type ChargerConfig struct {
 }
 
 // Charger writes many small charges (one per direct model call) in few
-// transactions: every charge keeps its own ledger line, and each user's
+// transactions: the charges of a batch with the same user, reason and ref
+// make one ledger line ("model gpt-4o-mini (37 calls)"), and each user's
 // balance changes once per batch. A busy API would otherwise pay a
 // database transaction per request, which on SQLite is a disk sync.
 // Charges wait at most Every; Run writes what waits when it stops, so only
@@ -100,26 +102,51 @@ func (c *Charger) Flush(ctx context.Context) {
 		return
 	}
 	if err := c.write(ctx, batch); err != nil {
-		c.cfg.Logger.Error("credits: write charges", "charges", len(batch), "err", err)
+		if ctx.Err() == nil {
+			// (A write cut by Run's stop is written again at once.)
+			c.cfg.Logger.Error("credits: write charges", "charges", len(batch), "err", err)
+		}
 		c.mu.Lock()
 		c.pending = append(batch, c.pending...)
 		c.mu.Unlock()
 	}
 }
 
-// write stores batch: its ledger lines and, per user, one balance change.
+// write stores batch: a ledger line per user, reason and ref, and per
+// user one balance change. A line per charge cost a row insert per API
+// request, a tenth of the server's CPU at 5,000 requests/s.
 func (c *Charger) write(ctx context.Context, batch []sqldb.CreditEntry) error {
 	per := map[string]float64{}
 	var users []string
+	type lineKey struct{ user, reason, ref string }
+	lines := map[lineKey]int{} // → index in merged
+	var merged []sqldb.CreditEntry
+	var counts []int
 	for _, e := range batch {
 		if _, ok := per[e.UserID]; !ok {
 			users = append(users, e.UserID)
 		}
 		per[e.UserID] += e.Amount
+		k := lineKey{e.UserID, e.Reason, e.Ref}
+		i, ok := lines[k]
+		if !ok {
+			lines[k] = len(merged)
+			merged = append(merged, e)
+			counts = append(counts, 1)
+			continue
+		}
+		merged[i].Amount += e.Amount
+		merged[i].CreatedAt = e.CreatedAt
+		counts[i]++
+	}
+	for i, n := range counts {
+		if n > 1 {
+			merged[i].Reason += " (" + strconv.Itoa(n) + " calls)"
+		}
 	}
 	now := c.s.now()
 	return c.s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+		if _, err := tx.NewInsert().Model(&merged).Exec(ctx); err != nil {
 			return err
 		}
 		for _, u := range users {

@@ -2,6 +2,8 @@ package workspaces_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -9,7 +11,7 @@ import (
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
-func TestChargerWritesEveryChargeInFewTransactions(t *testing.T) {
+func TestChargerWritesChargesInFewLines(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, _ := newService(t)
@@ -38,12 +40,30 @@ func TestChargerWritesEveryChargeInFewTransactions(t *testing.T) {
 	stop()
 	<-done // Run writes what is left when it stops
 
-	bal, entries, err := s.Credits(ctx, alice.ID, 1000)
-	if err != nil || bal != workspaces.DefaultFreeCredits-40 || len(entries) != 80 {
-		t.Fatalf("alice: balance %v, %d entries, %v", bal, len(entries), err)
-	}
-	bal, entries, _ = s.Credits(ctx, bob.ID, 1000)
-	if bal != workspaces.DefaultFreeCredits-20 || len(entries) != 40 || entries[0].Amount != -0.5 || entries[0].Reason != "model gpt-4o-mini" {
-		t.Fatalf("bob: balance %v, entries %v", bal, entries)
+	// Every charge is counted; a batch makes one line per user and reason.
+	for _, u := range []struct {
+		id    workspaces.UserID
+		calls int
+	}{{alice.ID, 80}, {bob.ID, 40}} {
+		bal, entries, err := s.Credits(ctx, u.id, 1000)
+		if err != nil || bal != workspaces.DefaultFreeCredits-0.5*float64(u.calls) {
+			t.Fatalf("balance %v, %v; want %v", bal, err, workspaces.DefaultFreeCredits-0.5*float64(u.calls))
+		}
+		sum, calls := 0.0, 0
+		for _, e := range entries {
+			if e.Amount >= 0 {
+				continue // the free credits
+			}
+			sum += e.Amount
+			n := 1
+			if _, err := fmt.Sscanf(strings.TrimPrefix(e.Reason, "model gpt-4o-mini"), " (%d calls)", &n); err != nil && e.Reason != "model gpt-4o-mini" {
+				t.Errorf("reason %q", e.Reason)
+			}
+			calls += n
+		}
+		if sum != -0.5*float64(u.calls) || calls != u.calls || len(entries) > 1+4 {
+			t.Errorf("ledger: %d lines summing to %v for %d calls; want at most a line a batch, summing to %v for %d",
+				len(entries), sum, calls, -0.5*float64(u.calls), u.calls)
+		}
 	}
 }
