@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http"
 	"os"
 
 	"github.com/atrium-hq/atrium/agents"
@@ -65,11 +64,8 @@ func upstream(ctx context.Context, cfg config, name string, u agents.UpstreamCon
 		if u.APIKeyEnv != "" {
 			key = os.Getenv(u.APIKeyEnv)
 		}
-		// One pool per upstream, big enough for many concurrent streams
-		// (http.DefaultClient keeps 2 idle connections per host).
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 4096, 1024
-		return openai.New(openai.Config{BaseURL: u.BaseURL, APIKey: key, Headers: u.Headers, Name: name, HTTPClient: &http.Client{Transport: tr}}), nil
+		// No HTTPClient: the provider's own keeps a pool per upstream.
+		return openai.New(openai.Config{BaseURL: u.BaseURL, APIKey: key, Headers: u.Headers, Name: name}), nil
 	case "bedrock":
 		return bedrock.New(ctx, bedrock.Config{Region: u.Region, Endpoint: u.Endpoint, Name: name})
 	}

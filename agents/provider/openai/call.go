@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -109,13 +110,8 @@ func (c *call) waited() {
 func (c *call) send(body []byte, stream bool) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		c.failure, c.started = nil, false
-		req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.p.url, bytes.NewReader(body))
-		if err != nil {
-			return nil, c.fail(err)
-		}
-		req.Header = c.p.header(stream)
 		c.wait()
-		res, err := c.p.cfg.HTTPClient.Do(req)
+		res, err := c.do(body, stream)
 		if err != nil {
 			c.waited()
 			if attempt < c.p.cfg.MaxRetries && c.ctx.Err() == nil {
@@ -144,6 +140,30 @@ func (c *call) send(body []byte, stream bool) (*http.Response, error) {
 		}
 		return nil, c.fail(nil)
 	}
+}
+
+// do makes one attempt at the request.
+func (c *call) do(body []byte, stream bool) (*http.Response, error) {
+	if d := c.p.direct; d != nil {
+		res, err := d.Do(c.ctx, c.p.headers[boolIndex(stream)], body)
+		if err != nil {
+			return nil, &url.Error{Op: "Post", URL: c.p.url, Err: err}
+		}
+		return res, nil
+	}
+	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.p.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = c.p.headers[boolIndex(stream)].Clone()
+	return c.p.cfg.HTTPClient.Do(req)
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // pause waits d before another try, or until the call is over.

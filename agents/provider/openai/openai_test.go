@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -932,12 +932,17 @@ func TestCompleteMaxCompletionTokens(t *testing.T) {
 }
 
 // TestConnectionReuse checks answers, streamed or not, leave their
-// connection to the next request: a body closed before its end would
-// cost a new connection (and its handshake) every time.
+// connection to the next request, with Atrium's own client and with
+// net/http's: a body closed before its end would cost a new connection
+// (and its handshake) every time.
 func TestConnectionReuse(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int32
+	var mu sync.Mutex
+	conns := map[string]bool{}
 	u := serve(t, func(w http.ResponseWriter, r *http.Request, body map[string]any) {
+		mu.Lock()
+		conns[r.RemoteAddr] = true
+		mu.Unlock()
 		if body["stream"] == true {
 			sse(w, text("hi"), finish("stop"), usage(1, 1), done)
 			return
@@ -945,21 +950,44 @@ func TestConnectionReuse(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, completion(map[string]any{"content": "hi"}, "stop", nil))
 	})
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conns.Add(1)
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}
-	p := u.provider(openai.Config{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dial}}})
-	req := agents.ModelRequest{Model: "gpt-test"}
-	for range 20 {
-		if _, err := p.Stream(context.Background(), req, func(agents.Delta) error { return nil }); err != nil {
-			t.Fatalf("Stream: %v", err)
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+	}{{"own client", nil}, {"net/http", &http.Client{Transport: &http.Transport{}}}} {
+		mu.Lock()
+		clear(conns)
+		mu.Unlock()
+		p := u.provider(openai.Config{HTTPClient: tc.client})
+		req := agents.ModelRequest{Model: "gpt-test"}
+		for range 20 {
+			if _, err := p.Stream(context.Background(), req, func(agents.Delta) error { return nil }); err != nil {
+				t.Fatalf("%s: Stream: %v", tc.name, err)
+			}
+			if _, err := p.Complete(context.Background(), req); err != nil {
+				t.Fatalf("%s: Complete: %v", tc.name, err)
+			}
 		}
-		if _, err := p.Complete(context.Background(), req); err != nil {
-			t.Fatalf("Complete: %v", err)
+		mu.Lock()
+		if n := len(conns); n != 1 {
+			t.Errorf("%s: 40 answers one after another took %d connections, want 1", tc.name, n)
 		}
+		mu.Unlock()
 	}
-	if n := conns.Load(); n != 1 {
-		t.Errorf("40 answers one after another took %d connections, want 1", n)
+}
+
+// TestStaleConnection checks a kept connection the server has closed
+// costs nothing but a new one.
+func TestStaleConnection(t *testing.T) {
+	t.Parallel()
+	u := serve(t, func(w http.ResponseWriter, r *http.Request, body map[string]any) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, completion(map[string]any{"content": "hi"}, "stop", nil))
+	})
+	p := u.provider(openai.Config{})
+	for i := range 3 {
+		if _, err := p.Complete(context.Background(), agents.ModelRequest{Model: "gpt-test"}); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		u.CloseClientConnections() // the kept connection dies idle
 	}
 }

@@ -31,8 +31,10 @@ type Config struct {
 	// OPENAI_* environment variables are never read: a key meant for
 	// api.openai.com must not leak to another BaseURL.
 	APIKey string
-	// HTTPClient makes the requests. Nil means http.DefaultClient. Leave
-	// its Timeout zero: it would cut long streams; use Timeout instead.
+	// HTTPClient makes the requests. Nil means Atrium's own HTTP/1.1
+	// client (conn.go), or net/http's where a proxy is configured
+	// (HTTPS_PROXY and the like). Leave its Timeout zero: it would cut
+	// long streams; use Timeout instead.
 	HTTPClient *http.Client
 	// Timeout caps a whole call, retries and streaming included. Zero means
 	// 10 minutes; negative means no cap beyond ctx's.
@@ -62,8 +64,10 @@ type Provider struct {
 	cfg Config
 	url string // BaseURL/chat/completions
 	// headers are the headers of a request not streamed [0] and
-	// streamed [1], copied for each request.
+	// streamed [1], copied for each request made with cfg.HTTPClient.
 	headers [2]http.Header
+	// direct, when not nil, makes the requests instead of cfg.HTTPClient.
+	direct *direct
 }
 
 var (
@@ -77,8 +81,13 @@ func New(cfg Config) *Provider {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = defaultBaseURL
 	}
+	direct := cfg.HTTPClient == nil
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
+		// For a proxied server: a pool big enough for many concurrent
+		// streams (http.DefaultClient keeps 2 idle connections per host).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 4096, 1024
+		cfg.HTTPClient = &http.Client{Transport: tr}
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
@@ -99,6 +108,9 @@ func New(cfg Config) *Provider {
 	cfg.Headers = maps.Clone(cfg.Headers)
 
 	p := &Provider{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + "/chat/completions"}
+	if direct {
+		p.direct = newDirect(p.url)
+	}
 	p.headers[0] = p.baseHeader("application/json")
 	p.headers[1] = p.baseHeader("text/event-stream")
 	return p
@@ -120,14 +132,6 @@ func (p *Provider) baseHeader(accept string) http.Header {
 		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
 	}
 	return h
-}
-
-// header returns a copy of the header of a request, streamed or not.
-func (p *Provider) header(stream bool) http.Header {
-	if stream {
-		return p.headers[1].Clone()
-	}
-	return p.headers[0].Clone()
 }
 
 // Stream answers req, emitting text and tool-call pieces as they arrive.
