@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
@@ -26,13 +27,24 @@ func (c *call) complete(body []byte) (agents.ModelResponse, error) {
 		return c.read(res, func(agents.Delta) error { return nil })
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, maxAnswerBody+1))
-	if err != nil {
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			answerBuffers.Put(buf)
+		}
+	}()
+	if n := res.ContentLength; n > 0 && n <= maxAnswerBody {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(res.Body, maxAnswerBody+1)); err != nil {
 		return agents.ModelResponse{}, c.fail(err)
 	}
-	if len(data) > maxAnswerBody {
+	if buf.Len() > maxAnswerBody {
 		return agents.ModelResponse{}, c.fail(errors.New("the answer is over 32 MiB"))
 	}
+	data := buf.Bytes() // decodeCompletion keeps nothing of it
+
 	var a answer
 	if err := decodeCompletion(data, &a); err != nil {
 		return agents.ModelResponse{}, c.failAnswer(err)
@@ -48,6 +60,9 @@ func (c *call) complete(body []byte) (agents.ModelResponse, error) {
 	}
 	return a.response(), nil
 }
+
+// answerBuffers recycles the buffers answers are read into.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // failAnswer is the error of an answer that could not be read.
 func (c *call) failAnswer(err error) error {
@@ -70,7 +85,7 @@ func decodeCompletion(data []byte, a *answer) error {
 			return err
 		}
 	}
-	root := gjson.ParseBytes(data)
+	root := gjson.Parse(view(data)) // strings kept are cloned (keep)
 	if !root.IsObject() {
 		return errors.New("the answer is not a JSON object")
 	}
@@ -94,8 +109,8 @@ func decodeCompletion(data []byte, a *answer) error {
 		msg.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
 			fn := tc.Get("function")
 			args := fn.Get("arguments")
-			call := chunkCall{Index: &i, ID: tc.Get("id").String()}
-			call.Function.Name = fn.Get("name").String()
+			call := chunkCall{Index: &i, ID: keep(tc.Get("id"))}
+			call.Function.Name = keep(fn.Get("name"))
 			if args.Type == gjson.String {
 				call.Function.Arguments = args.Str
 			} else if args.IsObject() {
@@ -107,7 +122,7 @@ func decodeCompletion(data []byte, a *answer) error {
 			i++
 			return true
 		})
-		a.finish = choice.Get("finish_reason").String()
+		a.finish = keep(choice.Get("finish_reason"))
 		a.finished = true
 		return false
 	})

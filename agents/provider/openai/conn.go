@@ -31,13 +31,13 @@ const (
 // often two thread wake-ups) per request, which were most of the latency
 // Atrium added to a model call. Connections are kept alive and reused.
 type direct struct {
-	addr    string // host:port to dial
-	host    string // the Host header
-	uri     string // the request target: path and query
-	tls     *tls.Config
-	dialer  net.Dialer
-	mu      sync.Mutex
-	idle    []*directConn // most recently used last
+	addr   string // host:port to dial
+	host   string // the Host header
+	uri    string // the request target: path and query
+	tls    *tls.Config
+	dialer net.Dialer
+	mu     sync.Mutex
+	idle   []*directConn // most recently used last
 }
 
 // directConn is one connection with its buffers.
