@@ -44,7 +44,7 @@ const (
 )
 
 // call is one Stream or Complete call: its deadlines and what it learnt
-// about failures. Everything but the timers' callbacks runs on the
+// about failures. Everything but the timer's callback runs on the
 // caller's goroutine, so the fields need no lock.
 type call struct {
 	p      *Provider
@@ -52,10 +52,16 @@ type call struct {
 	// ctx is parent plus the call's own timeouts; its cause says which one
 	// fired.
 	ctx    context.Context
-	cancel context.CancelFunc
-	// idle, when not nil, cancels ctx when armed for longer than
-	// p.cfg.IdleTimeout; it is armed only while waiting on the server.
-	idle *time.Timer
+	cancel context.CancelCauseFunc
+	// deadline is when Config.Timeout ends the call; zero means never.
+	deadline time.Time
+	// waiting is whether the call waits on the server, when the idle
+	// timeout runs too.
+	waiting bool
+	// timer, when not nil, ends the call at the deadline or, while
+	// waiting, after Config.IdleTimeout: one timer for both (and no
+	// context of its own) because every model call pays for them.
+	timer *time.Timer
 	// failure is the last attempt's HTTP error response, if it had one.
 	failure *upstreamError
 	// started is whether the last attempt got an answer to read.
@@ -63,44 +69,66 @@ type call struct {
 }
 
 func (p *Provider) newCall(parent context.Context) *call {
-	ctx, stop := parent, context.CancelFunc(func() {})
+	ctx, cancel := context.WithCancelCause(parent)
+	c := &call{p: p, parent: parent, ctx: ctx, cancel: cancel}
 	if d := p.cfg.Timeout; d > 0 {
-		ctx, stop = context.WithTimeoutCause(parent, d,
-			&timeoutError{fmt.Sprintf("the model did not finish within %s", d)})
+		c.deadline = time.Now().Add(d)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	c := &call{p: p, parent: parent, ctx: ctx, cancel: func() { cancel(nil); stop() }}
-	if d := p.cfg.IdleTimeout; d > 0 {
-		// A cause, so that every way the call can end is read from one
-		// place, context.Cause.
-		c.idle = time.AfterFunc(d, func() {
-			cancel(&timeoutError{fmt.Sprintf("the model sent nothing for %s", d)})
-		})
-		c.idle.Stop()
+	if p.cfg.Timeout > 0 || p.cfg.IdleTimeout > 0 {
+		c.timer = time.AfterFunc(time.Hour, c.expire)
+		c.arm()
 	}
 	return c
 }
 
-// end releases the call's timers and its request.
+// arm sets the timer for the nearer of the deadline and, while waiting,
+// the idle timeout.
+func (c *call) arm() {
+	if c.timer == nil {
+		return
+	}
+	var d time.Duration = -1
+	if !c.deadline.IsZero() {
+		d = max(time.Until(c.deadline), 0)
+	}
+	if idle := c.p.cfg.IdleTimeout; c.waiting && idle > 0 && (d < 0 || idle < d) {
+		d = idle
+	}
+	if d < 0 {
+		c.timer.Stop()
+		return
+	}
+	c.timer.Reset(d)
+}
+
+// expire ends the call when its timer fires: the deadline or the idle
+// timeout, whichever it was.
+func (c *call) expire() {
+	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+		c.cancel(&timeoutError{fmt.Sprintf("the model did not finish within %s", c.p.cfg.Timeout)})
+		return
+	}
+	c.cancel(&timeoutError{fmt.Sprintf("the model sent nothing for %s", c.p.cfg.IdleTimeout)})
+}
+
+// end releases the call's timer and its request.
 func (c *call) end() {
-	if c.idle != nil {
-		c.idle.Stop()
+	if c.timer != nil {
+		c.timer.Stop()
 	}
-	c.cancel()
+	c.cancel(nil)
 }
 
-// wait arms the idle timer: the call is now waiting on the server.
+// wait arms the idle timeout: the call is now waiting on the server.
 func (c *call) wait() {
-	if c.idle != nil {
-		c.idle.Reset(c.p.cfg.IdleTimeout)
-	}
+	c.waiting = true
+	c.arm()
 }
 
-// waited disarms the idle timer: the server answered (or failed).
+// waited disarms the idle timeout: the server answered (or failed).
 func (c *call) waited() {
-	if c.idle != nil {
-		c.idle.Stop()
-	}
+	c.waiting = false
+	c.arm()
 }
 
 // send posts body and returns the server's successful response, whose
@@ -356,7 +384,7 @@ func readLine(br *bufio.Reader, long *[]byte) ([]byte, error) {
 // its handshake, on the next request. A server that keeps the body open
 // is given drainWait.
 func (c *call) drain(br *bufio.Reader) {
-	t := time.AfterFunc(drainWait, c.cancel)
+	t := time.AfterFunc(drainWait, func() { c.cancel(nil) })
 	_, _ = io.CopyN(io.Discard, br, maxDrain)
 	t.Stop()
 }
