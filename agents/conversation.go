@@ -117,7 +117,7 @@ func (c *Conversations) Send(ctx context.Context, ws workspaces.WorkspaceID, cha
 	if err := c.checkContent(content, clientID); err != nil {
 		return Sent{}, err
 	}
-	user, err := c.ws.User(ctx, author)
+	user, err := c.ws.Author(ctx, author)
 	if err != nil {
 		return Sent{}, err
 	}

@@ -50,6 +50,8 @@ type Runner struct {
 	queue  *bus.RunQueue
 	cfg    RunnerConfig
 	agents agentCache
+	// toolCache keeps the tools offered to recently loaded agents.
+	toolCache toolCache
 }
 
 // agentTTL is how long the runner reuses an agent it loaded: busy chats
@@ -88,6 +90,43 @@ func (c *agentCache) get(ctx context.Context, db *sqldb.DB, id string) (Agent, e
 	c.m[id] = cachedAgent{a, now}
 	c.mu.Unlock()
 	return a, nil
+}
+
+// toolCache keeps the tools each agent was offered for agentTTL, or until
+// this process changes any agent's tools (ToolsChanged): reading them
+// costs a query per source (custom tools, MCP servers), and busy chats
+// start several runs a second.
+type toolCache struct {
+	mu sync.Mutex
+	m  map[ID]cachedTools
+}
+
+type cachedTools struct {
+	tools   []Tool
+	updated time.Time // the agent's, when the tools were read
+	gen     uint64
+	at      time.Time
+}
+
+func (c *toolCache) get(ctx context.Context, src ToolSource, a Agent) ([]Tool, error) {
+	now, gen := time.Now(), toolsGeneration.Load()
+	c.mu.Lock()
+	ct, ok := c.m[a.ID]
+	c.mu.Unlock()
+	if ok && ct.gen == gen && ct.updated.Equal(a.UpdatedAt) && now.Sub(ct.at) < agentTTL {
+		return ct.tools, nil
+	}
+	tools, err := src.Tools(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = make(map[ID]cachedTools)
+	}
+	c.m[a.ID] = cachedTools{tools: tools, updated: a.UpdatedAt, gen: gen, at: now}
+	c.mu.Unlock()
+	return tools, nil
 }
 
 // NewRunner returns a Runner answering the runs conv queues on queue.
@@ -318,7 +357,7 @@ func (r *Runner) tools(ctx context.Context, agent Agent, cfg Config) ([]Tool, er
 	if r.cfg.Tools == nil || !cfg.ToolsEnabled {
 		return nil, nil
 	}
-	all, err := r.cfg.Tools.Tools(ctx, agent)
+	all, err := r.toolCache.get(ctx, r.cfg.Tools, agent)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -94,6 +95,16 @@ type StaticTools []Tool
 
 // Tools returns the tools.
 func (s StaticTools) Tools(context.Context, Agent) ([]Tool, error) { return s, nil }
+
+// toolsGeneration counts changes to what ToolSources offer (custom tools,
+// MCP servers, their links to agents) made by this process: the runner's
+// cache of an agent's tools is good only for the generation it was made
+// in. Changes made on other nodes reach it when the entry expires.
+var toolsGeneration atomic.Uint64
+
+// ToolsChanged says an agent's tools may have changed: the runner reads
+// them again for the next run.
+func ToolsChanged() { toolsGeneration.Add(1) }
 
 // ToolSources offers the tools of several sources; a name seen twice keeps
 // its first tool.

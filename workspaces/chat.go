@@ -75,6 +75,7 @@ func (s *Service) Chats(ctx context.Context, user UserID, id WorkspaceID) ([]Cha
 // DeleteChat deletes chat id and its strings. Its creator and the
 // workspace's owner may.
 func (s *Service) DeleteChat(ctx context.Context, user UserID, id ChatID) error {
+	defer s.forgetGrants()
 	c, err := s.chatAccess(ctx, user, id)
 	if err != nil {
 		return err

@@ -45,3 +45,37 @@ func TestCachedKeysStopAtOnceWhenRevoked(t *testing.T) {
 		t.Fatalf("after a grant: %v", err)
 	}
 }
+
+func TestCachedChatStringsStopAtOnceWhenAccessEnds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := sqldbtest.Open(t)
+	s := workspaces.New(db, workspaces.Config{KeyCacheTTL: time.Hour})
+	owner, member := mustUser(t, s, "owner@x.io"), mustUser(t, s, "member@x.io")
+	ws, err := s.CreateWorkspace(ctx, owner.ID, "team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddMember(ctx, owner.ID, ws.ID, member.Email, workspaces.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	chat, _, err := s.CreateChat(ctx, owner.ID, ws.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := s.AuthorizeMessage(ctx, member.ID, chat.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second from the cache
+		if g, err := s.ResolveSecret(ctx, workspaces.MessageString, msg.Token); err != nil || g.ChatID != chat.ID || g.Role != workspaces.RoleMember {
+			t.Fatalf("ResolveSecret = %+v, %v", g, err)
+		}
+	}
+	if err := s.RemoveMember(ctx, owner.ID, ws.ID, member.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResolveSecret(ctx, workspaces.MessageString, msg.Token); workspaces.ErrorKind(err) != workspaces.KindUnauthenticated {
+		t.Fatalf("a removed member's message string resolves: %v", err)
+	}
+}

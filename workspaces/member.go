@@ -19,6 +19,7 @@ type Member struct {
 // AddMember gives the user with email a role (member or viewer) in workspace
 // id, or changes the role they have. Only the owner may.
 func (s *Service) AddMember(ctx context.Context, caller UserID, id WorkspaceID, email string, role Role) (Member, error) {
+	defer s.forgetGrants()
 	if role != RoleMember && role != RoleViewer {
 		return Member{}, E(KindInvalid, "Invalid role: must be 'member' or 'viewer'")
 	}
@@ -76,6 +77,7 @@ func (s *Service) Members(ctx context.Context, caller UserID, id WorkspaceID) ([
 // RemoveMember takes user out of workspace id. The owner may remove anyone
 // but themselves; a member or viewer may remove themselves (leave).
 func (s *Service) RemoveMember(ctx context.Context, caller UserID, id WorkspaceID, user UserID) error {
+	defer s.forgetGrants()
 	ws, err := s.access(ctx, caller, id)
 	if err != nil {
 		return err

@@ -99,8 +99,17 @@ func (s *Service) ResolveSecret(ctx context.Context, kind SecretKind, token stri
 	if !strings.HasPrefix(token, kind.prefix()) {
 		return Grant{}, E(KindUnauthenticated, "Invalid "+kind.label())
 	}
+	hash := hashSecret(token)
+	cacheKey := string(kind) + ":" + hash
+	if c, ok := s.grants.Load(cacheKey); ok {
+		cg := c.(cachedGrant)
+		if time.Since(cg.at) < s.cfg.KeyCacheTTL && s.now().Before(cg.grant.ExpiresAt) {
+			return cg.grant, nil
+		}
+		s.grants.Delete(cacheKey)
+	}
 	var row sqldb.ChatSecret
-	err := s.db.NewSelect().Model(&row).Where("token_hash = ? AND kind = ?", hashSecret(token), string(kind)).Scan(ctx)
+	err := s.db.NewSelect().Model(&row).Where("token_hash = ? AND kind = ?", hash, string(kind)).Scan(ctx)
 	if sqldb.IsNoRows(err) {
 		return Grant{}, E(KindUnauthenticated, "Invalid "+kind.label())
 	}
@@ -118,13 +127,31 @@ func (s *Service) ResolveSecret(ctx context.Context, kind SecretKind, token stri
 	if role == "" || (kind == MessageString && !role.CanSend()) {
 		return Grant{}, E(KindUnauthenticated, "The "+kind.label()+" was revoked")
 	}
-	if _, err := s.db.NewUpdate().Model((*sqldb.ChatSecret)(nil)).Set("last_used_at = ?", now).Where("id = ?", row.ID).Exec(ctx); err != nil {
-		return Grant{}, Internal("touch chat string", err)
+	// Touched as keys are (keyTouchEvery): a string used for every
+	// message of a busy chat does not cost a write each time.
+	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= keyTouchEvery {
+		if _, err := s.db.NewUpdate().Model((*sqldb.ChatSecret)(nil)).Set("last_used_at = ?", now).Where("id = ?", row.ID).Exec(ctx); err != nil {
+			return Grant{}, Internal("touch chat string", err)
+		}
 	}
-	return Grant{
+	g := Grant{
 		Kind: kind, ChatID: ChatID(row.ChatID), WorkspaceID: WorkspaceID(row.WorkspaceID), CreatedBy: UserID(row.CreatedBy),
 		CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt, Role: role,
-	}, nil
+	}
+	if s.cfg.KeyCacheTTL > 0 {
+		// A busy chat sends several messages a second with one string:
+		// its lookup and role check are reused, as API keys are. Access
+		// changed on this node clears them; on others they end within
+		// KeyCacheTTL.
+		s.grants.Store(cacheKey, cachedGrant{grant: g, at: time.Now()})
+	}
+	return g, nil
+}
+
+// cachedGrant is a chat string ResolveSecret found, and when.
+type cachedGrant struct {
+	grant Grant
+	at    time.Time
 }
 
 // PurgeExpiredSecrets deletes chat strings that expired before now and

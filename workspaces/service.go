@@ -25,7 +25,8 @@ type Config struct {
 	// then overspend by what they spend in that time. Zero reads it every
 	// time.
 	CreditCheckTTL time.Duration
-	// KeyCacheTTL lets ResolveKey reuse a key it found for this long.
+	// KeyCacheTTL lets ResolveKey reuse a key it found for this long, and
+	// ResolveSecret a chat string (with the role it gives).
 	// A revoked key stops working at once on the node that revokes it,
 	// and within KeyCacheTTL on the others. Zero reads it every time.
 	KeyCacheTTL time.Duration
@@ -40,7 +41,16 @@ type Service struct {
 	balances sync.Map
 	// keys caches ResolveKey's finds: key hash → cachedKey.
 	keys sync.Map
+	// grants caches ResolveSecret's finds: kind and string hash →
+	// cachedGrant, for KeyCacheTTL. Changes of access on this node clear
+	// it (forgetGrants).
+	grants sync.Map
+	// users caches Author's finds: UserID → cachedUser, for KeyCacheTTL.
+	users sync.Map
 }
+
+// forgetGrants drops every cached chat string: someone's access changed.
+func (s *Service) forgetGrants() { s.grants.Clear() }
 
 // New returns a Service on db, which must be migrated.
 func New(db *sqldb.DB, cfg Config) *Service {

@@ -102,6 +102,26 @@ func (s *Service) User(ctx context.Context, id UserID) (User, error) {
 	return userFromRow(&row), nil
 }
 
+// Author returns user id as User does, reusing a user it read within
+// KeyCacheTTL: for hot paths that only show who someone is (the author of
+// each chat message). UpdateUser refreshes it on this node.
+func (s *Service) Author(ctx context.Context, id UserID) (User, error) {
+	if c, ok := s.users.Load(id); ok && time.Since(c.(cachedUser).at) < s.cfg.KeyCacheTTL {
+		return c.(cachedUser).user, nil
+	}
+	u, err := s.User(ctx, id)
+	if err == nil && s.cfg.KeyCacheTTL > 0 {
+		s.users.Store(id, cachedUser{user: u, at: time.Now()})
+	}
+	return u, err
+}
+
+// cachedUser is a user Author read, and when.
+type cachedUser struct {
+	user User
+	at   time.Time
+}
+
 // UserUpdate holds the settings to change; nil fields stay as they are.
 type UserUpdate struct {
 	Email    *string
@@ -110,6 +130,7 @@ type UserUpdate struct {
 
 // UpdateUser changes the settings of user id.
 func (s *Service) UpdateUser(ctx context.Context, id UserID, u UserUpdate) (User, error) {
+	defer s.users.Delete(id)
 	var row sqldb.User
 	if err := s.db.NewSelect().Model(&row).Where("id = ?", string(id)).Scan(ctx); err != nil {
 		if sqldb.IsNoRows(err) {

@@ -159,6 +159,7 @@ func (s *Service) RenameWorkspace(ctx context.Context, user UserID, id Workspace
 // attachments and chat strings; only its owner may. Anyone else gets seed
 // 002's "User does not have access to the workspace".
 func (s *Service) DeleteWorkspace(ctx context.Context, user UserID, id WorkspaceID) error {
+	defer s.forgetGrants()
 	ws, err := s.access(ctx, user, id)
 	if err != nil {
 		return err

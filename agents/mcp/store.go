@@ -43,6 +43,7 @@ var errNotFound = workspaces.E(workspaces.KindNotFound, "MCP server not found")
 // in the package's validation: name, transport_type, command, args, env,
 // url, headers, agent).
 func (s *Store) Create(ctx context.Context, owner workspaces.UserID, n NewServer) (Server, error) {
+	defer agents.ToolsChanged()
 	srv := Server{
 		Owner: owner, Agent: n.Agent, Name: n.Name, Description: n.Description, Transport: n.Transport,
 		Command: n.Command, Args: n.Args, Env: n.Env, URL: n.URL, Headers: n.Headers,
@@ -127,6 +128,7 @@ func (s *Store) autoConnect(ctx context.Context) ([]Server, error) {
 // Update changes owner's server id. Tell the Manager with Forget so its
 // connection is remade.
 func (s *Store) Update(ctx context.Context, owner workspaces.UserID, id ServerID, u ServerUpdate) (Server, error) {
+	defer agents.ToolsChanged()
 	srv, err := s.Get(ctx, owner, id)
 	if err != nil {
 		return Server{}, err
@@ -181,6 +183,7 @@ func (s *Store) Update(ctx context.Context, owner workspaces.UserID, id ServerID
 // Delete removes owner's server id. Tell the Manager with Forget so its
 // connection is closed.
 func (s *Store) Delete(ctx context.Context, owner workspaces.UserID, id ServerID) error {
+	defer agents.ToolsChanged()
 	if !workspaces.ValidID(string(id)) {
 		return errNotFound
 	}
