@@ -187,6 +187,7 @@ func (h *Hub) release(r *room) {
 	}
 	delete(h.rooms, r.filter)
 	r.sub.Unsubscribe()
+	r.close()
 }
 
 // Rooms is how many chats and workspaces this node currently watches.

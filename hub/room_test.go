@@ -173,3 +173,63 @@ func TestOutboxBoundsAndOrders(t *testing.T) {
 		t.Fatal("closed outbox accepted a frame")
 	}
 }
+
+// TestBigRoomWritersKeepEachMembersOrder checks a room with more members
+// than it writes to itself: every member gets every event once and in
+// order, through the writers, also after most members left (a room keeps
+// its writers, so a direct write never overtakes a queued one), and a
+// slow member is disconnected without holding up the others.
+func TestBigRoomWritersKeepEachMembersOrder(t *testing.T) {
+	h := testHub()
+	h.cfg.SendQueue = 1000
+	r := newRoom(h, "f", true)
+	var fts []*fakeTransport
+	var members []*member
+	for range 3 * inlineMembers {
+		ft := &fakeTransport{limit: 1000, closed: make(chan string, 1)}
+		m := r.join(&client{h: h, t: ft})
+		if !r.start(m, 0) {
+			t.Fatal("start failed")
+		}
+		fts, members = append(fts, ft), append(members, m)
+	}
+	slow := &fakeTransport{limit: 5, closed: make(chan string, 1)}
+	if !r.start(r.join(&client{h: h, t: slow}), 0) {
+		t.Fatal("start failed")
+	}
+	for seq := uint64(1); seq <= 50; seq++ {
+		r.receive(entry(seq))
+	}
+	// All but two members leave; the room keeps writing through its writers.
+	for _, m := range members[2:] {
+		r.mu.Lock()
+		delete(r.members, m)
+		r.mu.Unlock()
+	}
+	for seq := uint64(51); seq <= 100; seq++ {
+		r.receive(entry(seq))
+	}
+	select {
+	case reason := <-slow.closed:
+		if reason != reasonSlowConsumer {
+			t.Fatalf("slow client closed for %q", reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow client was not disconnected")
+	}
+	r.close()
+	r.writing.Wait() // the writers have written everything queued
+	for i, ft := range fts {
+		n := 50
+		if i < 2 {
+			n = 100
+		}
+		want := make([]uint64, n)
+		for j := range want {
+			want[j] = uint64(j + 1)
+		}
+		if got := ft.got; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("member %d got %v, want 1..%d in order", i, got, n)
+		}
+	}
+}

@@ -131,6 +131,14 @@ type outEvent struct {
 
 func newOutEvent(e bus.Entry, key uint64) *outEvent { return &outEvent{Entry: e, key: key} }
 
+// prepare builds every frame of e now, so that several goroutines can
+// send it at once (the frames are otherwise built on first use).
+func (e *outEvent) prepare() {
+	e.wsFrame()
+	e.sioFrame()
+	e.sseFrame()
+}
+
 // wsFrame is the event as a whole WebSocket frame for /ws: server frames
 // are not masked, so the same bytes go to every client.
 func (e *outEvent) wsFrame() []byte {
