@@ -107,7 +107,7 @@ func (rs *responseStream) str(key, v string) {
 	rs.sse.buf = append(rs.sse.buf, `,"`...)
 	rs.sse.buf = append(rs.sse.buf, key...)
 	rs.sse.buf = append(rs.sse.buf, `":`...)
-	rs.sse.buf = appendJSONString(rs.sse.buf, v)
+	rs.sse.buf = agents.AppendJSONString(rs.sse.buf, v)
 }
 
 func (rs *responseStream) num(key string, v int) {

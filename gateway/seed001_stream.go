@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/atrium-hq/atrium/agents"
 )
@@ -81,13 +80,13 @@ func (s *server) newCompletionStream(w http.ResponseWriter, id, model string, cr
 		object = "chat.completion.chunk"
 	}
 	c.head = append(c.head, `{"id":`...)
-	c.head = appendJSONString(c.head, id)
+	c.head = agents.AppendJSONString(c.head, id)
 	c.head = append(c.head, `,"object":"`...)
 	c.head = append(c.head, object...)
 	c.head = append(c.head, `","created":`...)
 	c.head = strconv.AppendInt(c.head, created, 10)
 	c.head = append(c.head, `,"model":`...)
-	c.head = appendJSONString(c.head, model)
+	c.head = agents.AppendJSONString(c.head, model)
 	c.head = append(c.head, ',')
 	// The flusher is found once, not per chunk as http.ResponseController
 	// would.
@@ -193,7 +192,7 @@ func (c *completionStream) chunkEnd(finish string) {
 	if finish == "" {
 		c.buf = append(c.buf, "null"...)
 	} else {
-		c.buf = appendJSONString(c.buf, finish)
+		c.buf = agents.AppendJSONString(c.buf, finish)
 	}
 	c.buf = append(c.buf, "}]}\n\n"...)
 }
@@ -229,7 +228,7 @@ func (c *completionStream) delta(i int, d agents.Delta) error {
 	c.chunkStart()
 	c.choiceStart(i)
 	if !c.chat {
-		c.buf = appendJSONString(c.buf, d.Text)
+		c.buf = agents.AppendJSONString(c.buf, d.Text)
 		c.chunkEnd("")
 		return c.send()
 	}
@@ -253,19 +252,19 @@ func (c *completionStream) delta(i int, d agents.Delta) error {
 				id = c.callPrefix + strconv.Itoa(i) + "_" + strconv.Itoa(tc.Index)
 			}
 			c.buf = append(c.buf, `,"id":`...)
-			c.buf = appendJSONString(c.buf, id)
+			c.buf = agents.AppendJSONString(c.buf, id)
 			c.buf = append(c.buf, `,"type":"function","function":{"name":`...)
-			c.buf = appendJSONString(c.buf, tc.Name)
+			c.buf = agents.AppendJSONString(c.buf, tc.Name)
 			c.buf = append(c.buf, ',')
 		} else {
 			c.buf = append(c.buf, `,"function":{`...)
 		}
 		c.buf = append(c.buf, `"arguments":`...)
-		c.buf = appendJSONString(c.buf, tc.Arguments)
+		c.buf = agents.AppendJSONString(c.buf, tc.Arguments)
 		c.buf = append(c.buf, "}}]"...)
 	} else {
 		c.buf = append(c.buf, `"content":`...)
-		c.buf = appendJSONString(c.buf, d.Text)
+		c.buf = agents.AppendJSONString(c.buf, d.Text)
 	}
 	c.chunkEnd("")
 	return c.send()
@@ -340,58 +339,4 @@ func oaiFinish(resp agents.ModelResponse) string {
 		return agents.FinishStop
 	}
 	return resp.FinishReason
-}
-
-// jsonHex spell \u escapes.
-const jsonHex = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string, as encoding/json writes it
-// without HTML escaping: invalid UTF-8 becomes U+FFFD, and U+2028 and
-// U+2029 are escaped for JavaScript.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', jsonHex[b>>4], jsonHex[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', jsonHex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

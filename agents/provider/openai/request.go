@@ -8,7 +8,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/atrium-hq/atrium/agents"
 )
@@ -27,7 +26,7 @@ type encoding struct {
 func body(req agents.ModelRequest, enc encoding) ([]byte, error) {
 	b := make([]byte, 0, 512+requestSize(req))
 	b = append(b, `{"model":`...)
-	b = appendString(b, req.Model)
+	b = agents.AppendJSONString(b, req.Model)
 	b = append(b, `,"messages":[`...)
 	n := 0
 	if req.System != "" {
@@ -56,10 +55,10 @@ func body(req agents.ModelRequest, enc encoding) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"type":"function","function":{"name":`...)
-			b = appendString(b, t.Name)
+			b = agents.AppendJSONString(b, t.Name)
 			if t.Description != "" {
 				b = append(b, `,"description":`...)
-				b = appendString(b, t.Description)
+				b = agents.AppendJSONString(b, t.Description)
 			}
 			b = append(b, `,"parameters":`...)
 			var err error
@@ -74,11 +73,11 @@ func body(req agents.ModelRequest, enc encoding) ([]byte, error) {
 		case "":
 		case "auto", "none", "required":
 			b = append(b, `,"tool_choice":`...)
-			b = appendString(b, req.ToolChoice)
+			b = agents.AppendJSONString(b, req.ToolChoice)
 		default:
 			// Not in the contract, but the API can force one tool by name.
 			b = append(b, `,"tool_choice":{"type":"function","function":{"name":`...)
-			b = appendString(b, req.ToolChoice)
+			b = agents.AppendJSONString(b, req.ToolChoice)
 			b = append(b, "}}"...)
 		}
 	}
@@ -112,7 +111,7 @@ func body(req agents.ModelRequest, enc encoding) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = agents.AppendJSONString(b, s)
 		}
 		b = append(b, ']')
 	}
@@ -137,9 +136,9 @@ func requestSize(req agents.ModelRequest) int {
 // appendText appends a plain {"role","content"} message.
 func appendText(b []byte, role, content string) []byte {
 	b = append(b, `{"role":`...)
-	b = appendString(b, role)
+	b = agents.AppendJSONString(b, role)
 	b = append(b, `,"content":`...)
-	b = appendString(b, content)
+	b = agents.AppendJSONString(b, content)
 	return append(b, '}')
 }
 
@@ -153,7 +152,7 @@ func appendMessage(b []byte, m agents.ModelMessage) ([]byte, error) {
 		// A turn that only called tools has no content: left out, not "".
 		if m.Content != "" || len(m.ToolCalls) == 0 {
 			b = append(b, `,"content":`...)
-			b = appendString(b, m.Content)
+			b = agents.AppendJSONString(b, m.Content)
 		}
 		if len(m.ToolCalls) > 0 {
 			b = append(b, `,"tool_calls":[`...)
@@ -169,11 +168,11 @@ func appendMessage(b []byte, m agents.ModelMessage) ([]byte, error) {
 					args = "{}"
 				}
 				b = append(b, `{"id":`...)
-				b = appendString(b, tc.ID)
+				b = agents.AppendJSONString(b, tc.ID)
 				b = append(b, `,"type":"function","function":{"name":`...)
-				b = appendString(b, tc.Name)
+				b = agents.AppendJSONString(b, tc.Name)
 				b = append(b, `,"arguments":`...)
-				b = appendString(b, args)
+				b = agents.AppendJSONString(b, args)
 				b = append(b, "}}"...)
 			}
 			b = append(b, ']')
@@ -186,9 +185,9 @@ func appendMessage(b []byte, m agents.ModelMessage) ([]byte, error) {
 			content = "Error: " + content
 		}
 		b = append(b, `{"role":"tool","tool_call_id":`...)
-		b = appendString(b, m.ToolCallID)
+		b = agents.AppendJSONString(b, m.ToolCallID)
 		b = append(b, `,"content":`...)
-		b = appendString(b, content)
+		b = agents.AppendJSONString(b, content)
 		return append(b, '}'), nil
 	}
 	return b, fmt.Errorf("unknown role %q", m.Role)
@@ -225,57 +224,4 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 		return b, fmt.Errorf("%v is not a number JSON can carry", f)
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json makes it; U+2028 and U+2029 are escaped, as it does,
-// for servers that read JSON as JavaScript.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

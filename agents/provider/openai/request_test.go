@@ -7,30 +7,6 @@ import (
 	"github.com/atrium-hq/atrium/agents"
 )
 
-// FuzzAppendString checks the hand-written string encoder against
-// encoding/json: valid JSON that reads back as encoding/json's encoding
-// of the same string does (invalid UTF-8 as U+FFFD).
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", `quote " and \ backslash`, "tab\tnew\nline\r", "\x00\x1f\x7f",
-		"Zürich 🌦", "\xff\xfe bad", "line\u2028sep\u2029", "<html>&amp;"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got := appendString([]byte("x"), s)[1:]
-		var fromOurs, fromStd string
-		if err := json.Unmarshal(got, &fromOurs); err != nil {
-			t.Fatalf("appendString(%q) = %s: not JSON: %v", s, got, err)
-		}
-		std, _ := json.Marshal(s)
-		if err := json.Unmarshal(std, &fromStd); err != nil {
-			t.Fatal(err)
-		}
-		if fromOurs != fromStd {
-			t.Fatalf("appendString(%q) reads back as %q; encoding/json's as %q", s, fromOurs, fromStd)
-		}
-	})
-}
-
 // TestBodyIsJSON checks a request with every field set encodes as the
 // JSON it means.
 func TestBodyIsJSON(t *testing.T) {
