@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -124,7 +125,13 @@ func ModelToolName(name string) string {
 type CustomTools struct {
 	db  *sqldb.DB
 	now func() time.Time
+	// version counts this process's changes (Version).
+	version atomic.Uint64
 }
+
+// Version changes whenever this process changes a tool or which agents
+// have it; changes made by other processes are not counted.
+func (c *CustomTools) Version() uint64 { return c.version.Load() }
 
 // NewCustomTools returns the custom tools of db.
 func NewCustomTools(db *sqldb.DB) *CustomTools {
@@ -148,7 +155,7 @@ type ToolPatch struct {
 
 // Create stores a new tool of owner.
 func (c *CustomTools) Create(ctx context.Context, owner workspaces.UserID, t CustomTool) (CustomTool, error) {
-	defer ToolsChanged()
+	defer c.version.Add(1)
 	t.Owner = owner
 	if err := checkCustomTool(&t); err != nil {
 		return CustomTool{}, err
@@ -187,7 +194,7 @@ func (c *CustomTools) Get(ctx context.Context, owner workspaces.UserID, id int64
 
 // Update applies p to owner's tool id.
 func (c *CustomTools) Update(ctx context.Context, owner workspaces.UserID, id int64, p ToolPatch) (CustomTool, error) {
-	defer ToolsChanged()
+	defer c.version.Add(1)
 	t, err := c.Get(ctx, owner, id)
 	if err != nil {
 		return CustomTool{}, err
@@ -232,7 +239,7 @@ func (c *CustomTools) Update(ctx context.Context, owner workspaces.UserID, id in
 
 // Delete removes owner's tool id, and it from every agent.
 func (c *CustomTools) Delete(ctx context.Context, owner workspaces.UserID, id int64) error {
-	defer ToolsChanged()
+	defer c.version.Add(1)
 	return c.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*sqldb.CustomTool)(nil)).Where("id = ? AND owner_id = ?", id, string(owner)).Exec(ctx)
 		if err != nil {
@@ -251,7 +258,7 @@ func (c *CustomTools) Delete(ctx context.Context, owner workspaces.UserID, id in
 // Attach gives agent a the owner's tools ids, at most MaxAgentTools in
 // all. Tools it has already are kept.
 func (c *CustomTools) Attach(ctx context.Context, a Agent, ids ...int64) error {
-	defer ToolsChanged()
+	defer c.version.Add(1)
 	return c.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var have []int64
 		if err := tx.NewSelect().Model((*sqldb.AgentTool)(nil)).Column("tool_id").Where("agent_id = ?", string(a.ID)).Scan(ctx, &have); err != nil {
@@ -285,7 +292,7 @@ func (c *CustomTools) Attach(ctx context.Context, a Agent, ids ...int64) error {
 // are in names (in any case), as seed 003's update_agent "tools" list
 // them; names of no custom tool are skipped (they name built-in tools).
 func (c *CustomTools) SetNamed(ctx context.Context, a Agent, names []string) error {
-	defer ToolsChanged()
+	defer c.version.Add(1)
 	all, err := c.List(ctx, a.Owner)
 	if err != nil {
 		return err
@@ -314,7 +321,7 @@ func (c *CustomTools) SetNamed(ctx context.Context, a Agent, names []string) err
 
 // Detach takes tool id away from agent a.
 func (c *CustomTools) Detach(ctx context.Context, a Agent, id int64) error {
-	defer ToolsChanged()
+	defer c.version.Add(1)
 	res, err := c.db.NewDelete().Model((*sqldb.AgentTool)(nil)).Where("agent_id = ? AND tool_id = ?", string(a.ID), id).Exec(ctx)
 	if err != nil {
 		return workspaces.Internal("detach tool", err)

@@ -93,9 +93,10 @@ func (c *agentCache) get(ctx context.Context, db *sqldb.DB, id string) (Agent, e
 }
 
 // toolCache keeps the tools each agent was offered for agentTTL, or until
-// this process changes any agent's tools (ToolsChanged): reading them
-// costs a query per source (custom tools, MCP servers), and busy chats
-// start several runs a second.
+// the sources' version changes (a change of custom tools or MCP servers
+// on this node): reading them costs a query per source, and busy chats
+// start several runs a second. Sources without a version are read every
+// time.
 type toolCache struct {
 	mu sync.Mutex
 	m  map[ID]cachedTools
@@ -109,7 +110,21 @@ type cachedTools struct {
 }
 
 func (c *toolCache) get(ctx context.Context, src ToolSource, a Agent) ([]Tool, error) {
-	now, gen := time.Now(), toolsGeneration.Load()
+	var gen uint64
+	switch s := src.(type) {
+	case ToolSources:
+		v, ok := s.ToolsVersion()
+		if !ok {
+			return src.Tools(ctx, a)
+		}
+		gen = v
+	case ToolsVersioner:
+		gen = s.ToolsVersion()
+	case StaticTools:
+	default:
+		return src.Tools(ctx, a)
+	}
+	now := time.Now()
 	c.mu.Lock()
 	ct, ok := c.m[a.ID]
 	c.mu.Unlock()

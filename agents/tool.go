@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -96,15 +95,29 @@ type StaticTools []Tool
 // Tools returns the tools.
 func (s StaticTools) Tools(context.Context, Agent) ([]Tool, error) { return s, nil }
 
-// toolsGeneration counts changes to what ToolSources offer (custom tools,
-// MCP servers, their links to agents) made by this process: the runner's
-// cache of an agent's tools is good only for the generation it was made
-// in. Changes made on other nodes reach it when the entry expires.
-var toolsGeneration atomic.Uint64
+// ToolsVersioner is a ToolSource that says when its tools may change: its
+// ToolsVersion changes whenever Tools may answer differently. The runner
+// reuses the tools of sources that have one (and of StaticTools).
+type ToolsVersioner interface {
+	ToolsVersion() uint64
+}
 
-// ToolsChanged says an agent's tools may have changed: the runner reads
-// them again for the next run.
-func ToolsChanged() { toolsGeneration.Add(1) }
+// ToolsVersion returns a number that changes whenever the sources' tools
+// may, and false when a source cannot tell (it is neither StaticTools nor
+// a ToolsVersioner).
+func (s ToolSources) ToolsVersion() (uint64, bool) {
+	var v uint64
+	for _, src := range s {
+		switch src := src.(type) {
+		case StaticTools:
+		case ToolsVersioner:
+			v += src.ToolsVersion()
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
 
 // ToolSources offers the tools of several sources; a name seen twice keeps
 // its first tool.

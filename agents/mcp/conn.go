@@ -212,6 +212,7 @@ func (c *conn) scheduleLocked(delay time.Duration) {
 // toolsChanged forgets the tool list, on the server's notice that it
 // changed.
 func (c *conn) toolsChanged() {
+	c.m.listChanges.Add(1)
 	c.mu.Lock()
 	c.toolsGen++
 	c.toolsOK = false

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -70,11 +71,13 @@ type Config struct {
 // tools to agents. It is an agents.ToolSource. Safe for concurrent use;
 // call Close when done.
 type Manager struct {
-	store    *Store
-	cfg      Config
-	log      *slog.Logger
-	commands commandPolicy
-	now      func() time.Time
+	store *Store
+	// listChanges counts the servers' notices that their tools changed.
+	listChanges atomic.Uint64
+	cfg         Config
+	log         *slog.Logger
+	commands    commandPolicy
+	now         func() time.Time
 	// ctx is cancelled by Close, aborting connection attempts.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -275,6 +278,10 @@ func (m *Manager) nextDelay(d time.Duration) time.Duration {
 	}
 	return min(2*d, m.cfg.BackoffMax)
 }
+
+// ToolsVersion changes when the store changes or a server says its tools
+// changed (agents.ToolsVersioner).
+func (m *Manager) ToolsVersion() uint64 { return m.store.Version() + m.listChanges.Load() }
 
 // Tools returns the tools of the active servers of a's owner that serve
 // a. A server that cannot be reached is skipped (and logged): it never

@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"encoding/json"
+	"sync/atomic"
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
@@ -27,7 +28,13 @@ type Store struct {
 	commands commandPolicy
 	max      int
 	now      func() time.Time
+	// version counts this process's changes (Version).
+	version atomic.Uint64
 }
+
+// Version changes whenever this process creates, changes or deletes a
+// server; changes made by other processes are not counted.
+func (s *Store) Version() uint64 { return s.version.Load() }
 
 // NewStore returns a Store over db.
 func NewStore(db *sqldb.DB, cfg StoreConfig) *Store {
@@ -43,7 +50,7 @@ var errNotFound = workspaces.E(workspaces.KindNotFound, "MCP server not found")
 // in the package's validation: name, transport_type, command, args, env,
 // url, headers, agent).
 func (s *Store) Create(ctx context.Context, owner workspaces.UserID, n NewServer) (Server, error) {
-	defer agents.ToolsChanged()
+	defer s.version.Add(1)
 	srv := Server{
 		Owner: owner, Agent: n.Agent, Name: n.Name, Description: n.Description, Transport: n.Transport,
 		Command: n.Command, Args: n.Args, Env: n.Env, URL: n.URL, Headers: n.Headers,
@@ -128,7 +135,7 @@ func (s *Store) autoConnect(ctx context.Context) ([]Server, error) {
 // Update changes owner's server id. Tell the Manager with Forget so its
 // connection is remade.
 func (s *Store) Update(ctx context.Context, owner workspaces.UserID, id ServerID, u ServerUpdate) (Server, error) {
-	defer agents.ToolsChanged()
+	defer s.version.Add(1)
 	srv, err := s.Get(ctx, owner, id)
 	if err != nil {
 		return Server{}, err
@@ -183,7 +190,7 @@ func (s *Store) Update(ctx context.Context, owner workspaces.UserID, id ServerID
 // Delete removes owner's server id. Tell the Manager with Forget so its
 // connection is closed.
 func (s *Store) Delete(ctx context.Context, owner workspaces.UserID, id ServerID) error {
-	defer agents.ToolsChanged()
+	defer s.version.Add(1)
 	if !workspaces.ValidID(string(id)) {
 		return errNotFound
 	}

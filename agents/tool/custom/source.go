@@ -34,6 +34,15 @@ func NewSource(store Store, client *safehttp.Client) *Source {
 	return &Source{store: store, client: client}
 }
 
+// ToolsVersion is the store's Version when it has one
+// (agents.ToolsVersioner); a store without one is read every time.
+func (s *Source) ToolsVersion() uint64 {
+	if v, ok := s.store.(interface{ Version() uint64 }); ok {
+		return v.Version()
+	}
+	return 0
+}
+
 // Tools returns a's custom tools. File Search tools are left out: they
 // are answered from the agent's documents once those are indexed.
 func (s *Source) Tools(ctx context.Context, a agents.Agent) ([]agents.Tool, error) {
