@@ -126,4 +126,3 @@ func TestMaxCompletionTokens(t *testing.T) {
 			second.Body["max_tokens"], second.Body["max_completion_tokens"])
 	}
 }
-
