@@ -125,7 +125,9 @@ func NewManager(store *Store, cfg Config) *Manager {
 		cfg.Version = "dev"
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
+		// A transport of its own: http.DefaultTransport's idle connections
+		// are anyone's to close.
+		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

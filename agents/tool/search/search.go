@@ -73,7 +73,10 @@ var _ agents.Tool = (*WebSearch)(nil)
 func New(cfg Config) *WebSearch {
 	s := &WebSearch{client: cfg.HTTPClient}
 	if s.client == nil {
-		s.client = &http.Client{Timeout: defaultTimeout}
+		// A transport of its own: http.DefaultTransport's idle connections
+		// are anyone's to close (httptest.Server.Close closes them), which
+		// breaks a request that has just picked one.
+		s.client = &http.Client{Timeout: defaultTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	if u := strings.TrimSpace(cfg.SearXNGURL); u != "" {
 		s.backends = append(s.backends, searxng{base: u})
