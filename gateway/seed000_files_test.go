@@ -52,7 +52,7 @@ func TestFilesUploadDownloadAndSignedURLs(t *testing.T) {
 	// Signed download URL: works without the key, not once tampered with.
 	_, body = e.withKey(t, "POST", "/api/get_download_url", key, `{"file_id":"`+id+`"}`)
 	url := str(t, body, "download_url")
-	res, err := http.Get(url)
+	res, err := testHTTP.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestFilesUploadDownloadAndSignedURLs(t *testing.T) {
 		t.Fatalf("signed download = %d %q", res.StatusCode, b)
 	}
 	for _, bad := range []string{strings.Replace(url, "expires=", "expires=9", 1), url[:len(url)-2] + "xx", strings.Replace(url, id, "0123456789abcdef0123456789abcdef", 1)} {
-		res, _ := http.Get(bad)
+		res, _ := testHTTP.Get(bad)
 		res.Body.Close()
 		if res.StatusCode != 401 {
 			t.Fatalf("tampered URL %s = %d", bad, res.StatusCode)
@@ -72,7 +72,7 @@ func TestFilesUploadDownloadAndSignedURLs(t *testing.T) {
 	_, body = e.withKey(t, "POST", "/api/create_upload_url", key, `{"filename":"report.md"}`)
 	up := str(t, body, "upload_url")
 	req, _ := http.NewRequest("PUT", up, strings.NewReader("# Report"))
-	res, err = http.DefaultClient.Do(req)
+	res, err = testHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

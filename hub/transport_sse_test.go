@@ -29,7 +29,7 @@ func openSSE(t *testing.T, url string, header http.Header) (*http.Response, <-ch
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestSSEStreamsAndResumesWithLastEventID(t *testing.T) {
 		{url + "?since=x&token=" + e.token(e.viewer), http.StatusBadRequest},
 		{n.srv.URL + "/chat/0123456789abcdef0123456789abcdef/events?token=" + e.token(e.viewer), http.StatusNotFound},
 	} {
-		resp, err := http.Get(tc.url)
+		resp, err := testHTTP.Get(tc.url)
 		if err != nil {
 			t.Fatal(err)
 		}

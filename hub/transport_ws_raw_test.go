@@ -176,7 +176,7 @@ func TestWSWireHandshakeRefusals(t *testing.T) {
 		for k, v := range tc.header {
 			req.Header.Set(k, v)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testHTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

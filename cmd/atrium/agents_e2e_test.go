@@ -327,7 +327,7 @@ func callKey(t *testing.T, method, url, key string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, nil)
 	req.Header.Set("Authorization", "ApiKey "+key)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

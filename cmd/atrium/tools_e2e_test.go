@@ -127,7 +127,7 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 	}
 	req, _ := http.NewRequest("DELETE", n.url+"/api/mcp-servers/"+remote+"/", nil)
 	req.Header.Set("Authorization", "Bearer "+owner)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 204 {
+	if resp, err := testHTTP.Do(req); err != nil || resp.StatusCode != 204 {
 		t.Fatalf("delete = %v %v", resp, err)
 	}
 	// A command the operator did not allow is refused.
@@ -144,7 +144,7 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 	req, _ = http.NewRequest("POST", n.url+"/api/agents/"+agent+"/chat/", strings.NewReader(string(b)))
 	req.Header.Set("Authorization", "ApiKey "+key)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestOneAnswerUsesABuiltInACustomAndAnMCPTool(t *testing.T) {
 		req, _ := http.NewRequest("POST", n.url+"/api/agents/"+agent+"/chat/", strings.NewReader(string(b)))
 		req.Header.Set("Authorization", "ApiKey "+key)
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testHTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
