@@ -61,7 +61,9 @@ func (c *Charger) Charge(user UserID, amount float64, reason, ref string) {
 		return
 	}
 	c.mu.Lock()
-	c.pending = append(c.pending, sqldb.CreditEntry{ID: NewID(), UserID: string(user), Amount: -amount, Reason: reason, Ref: ref, CreatedAt: c.s.now()})
+	// The line's id is made when it is written (write): most charges
+	// merge into another's line.
+	c.pending = append(c.pending, sqldb.CreditEntry{UserID: string(user), Amount: -amount, Reason: reason, Ref: ref, CreatedAt: c.s.now()})
 	full := len(c.pending) >= c.cfg.Batch
 	c.mu.Unlock()
 	if full {
@@ -140,6 +142,9 @@ func (c *Charger) write(ctx context.Context, batch []sqldb.CreditEntry) error {
 		counts[i]++
 	}
 	for i, n := range counts {
+		if merged[i].ID == "" {
+			merged[i].ID = NewID()
+		}
 		if n > 1 {
 			merged[i].Reason += " (" + strconv.Itoa(n) + " calls)"
 		}

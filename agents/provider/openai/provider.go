@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
@@ -153,9 +154,21 @@ func (p *Provider) Complete(ctx context.Context, req agents.ModelRequest) (agent
 	return p.answer(ctx, req, (*call).complete, false)
 }
 
+// bodies recycles request bodies.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
 // answer makes the call of Stream or Complete.
 func (p *Provider) answer(ctx context.Context, req agents.ModelRequest, do func(*call, []byte) (agents.ModelResponse, error), stream bool) (agents.ModelResponse, error) {
-	b, err := body(req, encoding{stream: stream})
+	bp := bodies.Get().(*[]byte)
+	defer func() {
+		// The direct client has written the body by the time do returns;
+		// net/http's may still hold it, so its bodies are not reused.
+		if p.direct != nil && cap(*bp) <= 256<<10 {
+			bodies.Put(bp)
+		}
+	}()
+	b, err := body(*bp, req, encoding{stream: stream})
+	*bp = b
 	if err != nil {
 		return agents.ModelResponse{}, err
 	}
@@ -167,7 +180,7 @@ func (p *Provider) answer(ctx context.Context, req agents.ModelRequest, do func(
 		// OpenAI's reasoning models refuse max_tokens, which every other
 		// server understands, and say so with a 400 before answering
 		// anything; ask again the way they want.
-		if b, err = body(req, encoding{stream: stream, maxCompletion: true}); err != nil {
+		if b, err = body(nil, req, encoding{stream: stream, maxCompletion: true}); err != nil {
 			return agents.ModelResponse{}, err
 		}
 		resp, err = do(c, b)

@@ -22,7 +22,7 @@ func TestBodyIsJSON(t *testing.T) {
 		ToolChoice: "b", Temperature: &temp, TopP: &topP, MaxTokens: 12, Stop: []string{"\n\n", "END"},
 	}
 	for _, enc := range []encoding{{}, {stream: true, maxCompletion: true}} {
-		b, err := body(req, enc)
+		b, err := body(nil, req, enc)
 		if err != nil {
 			t.Fatal(err)
 		}
