@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -46,11 +47,12 @@ func (c *call) complete(body []byte) (agents.ModelResponse, error) {
 	data := buf.Bytes() // decodeCompletion keeps nothing of it
 
 	var a answer
-	if err := decodeCompletion(data, &a); err != nil {
+	failure, err := decodeCompletion(data, &a)
+	if err != nil {
 		return agents.ModelResponse{}, c.failAnswer(err)
 	}
-	if raw := gjson.GetBytes(data, "error"); raw.Exists() && raw.Type != gjson.Null {
-		return agents.ModelResponse{}, c.failEvent(json.RawMessage(raw.Raw))
+	if failure != "" {
+		return agents.ModelResponse{}, c.failEvent(json.RawMessage(failure))
 	}
 	if !a.finished {
 		return agents.ModelResponse{}, &agents.ModelError{
@@ -73,29 +75,43 @@ func (c *call) failAnswer(err error) error {
 }
 
 // decodeCompletion reads the first choice and the usage of a
-// chat.completion into a, with one gjson walk as decodeChunk does. a is
+// chat.completion into a, with one gjson walk as decodeChunk does, and
+// returns the answer's error object, if it has one, as JSON. a is
 // finished when the answer has its choice.
-func decodeCompletion(data []byte, a *answer) error {
+func decodeCompletion(data []byte, a *answer) (failure string, err error) {
 	if !utf8.Valid(data) {
 		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
 	}
 	if !gjson.ValidBytes(data) {
 		var v any
 		if err := json.Unmarshal(data, &v); err != nil {
-			return err
+			return "", err
 		}
 	}
 	root := gjson.Parse(view(data)) // strings kept are cloned (keep)
 	if !root.IsObject() {
-		return errors.New("the answer is not a JSON object")
+		return "", errors.New("the answer is not a JSON object")
 	}
-	if u := root.Get("usage"); u.IsObject() {
-		a.usage = agents.Usage{
-			InputTokens:  int(u.Get("prompt_tokens").Int()),
-			OutputTokens: int(u.Get("completion_tokens").Int()),
+	var choices gjson.Result
+	root.ForEach(func(key, value gjson.Result) bool {
+		switch key.Str {
+		case "usage":
+			if value.IsObject() {
+				a.usage = agents.Usage{
+					InputTokens:  int(value.Get("prompt_tokens").Int()),
+					OutputTokens: int(value.Get("completion_tokens").Int()),
+				}
+			}
+		case "choices":
+			choices = value
+		case "error":
+			if value.Type != gjson.Null {
+				failure = strings.Clone(value.Raw)
+			}
 		}
-	}
-	root.Get("choices").ForEach(func(_, choice gjson.Result) bool {
+		return true
+	})
+	choices.ForEach(func(_, choice gjson.Result) bool {
 		if !choice.IsObject() || choice.Get("index").Int() != 0 {
 			return true // we ask for one choice; n > 1 is not ours
 		}
@@ -126,5 +142,5 @@ func decodeCompletion(data []byte, a *answer) error {
 		a.finished = true
 		return false
 	})
-	return nil
+	return failure, nil
 }
