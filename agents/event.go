@@ -62,6 +62,25 @@ func (e *Events) Publish(ctx context.Context, ws workspaces.WorkspaceID, chat wo
 	return entry.Seq, nil
 }
 
+// PublishAsync is Publish without the wait: done gets the event's number or
+// the error once the chat log has answered. done runs on the chat log's
+// sending goroutine, so it must not block, and it is never called before
+// PublishAsync returns. An error returned here (the data does not encode)
+// means done is not called.
+func (e *Events) PublishAsync(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any, done func(uint64, error)) error {
+	payload, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	ts := e.now().UTC()
+	e.log.AppendAsync(ctx, bus.ChatSubject(string(ws), string(chat)), func(seq uint64) ([]byte, error) {
+		return encodeEnvelope(seq, ws, chat, typ, runID, payload, ts), nil
+	}, func(entry bus.Entry, err error) {
+		done(entry.Seq, err)
+	})
+	return nil
+}
+
 // encodeEnvelope writes the envelope by hand: it runs for every token of
 // every answer, and the ids and types need no escaping.
 func encodeEnvelope(seq uint64, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data []byte, ts time.Time) []byte {

@@ -11,21 +11,23 @@ import (
 // runPublisher publishes a run's events in order without holding up the
 // model: text gathers while the previous event is being appended, and goes
 // out as one run.delta (tokens are coalesced); other events keep their
-// place between the texts.
+// place between the texts. It has no goroutine of its own: the model's
+// goroutine starts an append when none is in flight, and the chat log's
+// acknowledgement starts the next one.
 type runPublisher struct {
 	ctx    context.Context
 	events *Events
 	ws     workspaces.WorkspaceID
 	chat   workspaces.ChatID
 	run    string
+	done   chan struct{} // closed once closed and nothing is left to send
 
-	wake chan struct{}
-	done chan struct{}
-
-	mu     sync.Mutex // guards the following fields
-	items  []pubItem
-	err    error
-	closed bool
+	mu       sync.Mutex // guards the following fields
+	items    []pubItem
+	sending  bool // an append is in flight
+	err      error
+	closed   bool
+	finished bool
 }
 
 // pubItem is an event waiting to be published; typ "" is run.delta text.
@@ -36,10 +38,7 @@ type pubItem struct {
 }
 
 func newRunPublisher(ctx context.Context, events *Events, ws workspaces.WorkspaceID, chat workspaces.ChatID, run string) *runPublisher {
-	p := &runPublisher{ctx: context.WithoutCancel(ctx), events: events, ws: ws, chat: chat, run: run,
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go p.loop()
-	return p
+	return &runPublisher{ctx: context.WithoutCancel(ctx), events: events, ws: ws, chat: chat, run: run, done: make(chan struct{})}
 }
 
 // text queues a piece of the answer.
@@ -58,7 +57,7 @@ func (p *runPublisher) text(s string) error {
 		p.items = append(p.items, pubItem{})
 		p.items[len(p.items)-1].text.WriteString(s)
 	}
-	p.signal()
+	p.next()
 	return nil
 }
 
@@ -70,60 +69,57 @@ func (p *runPublisher) event(typ EventType, data any) error {
 		return p.err
 	}
 	p.items = append(p.items, pubItem{typ: typ, data: data})
-	p.signal()
+	p.next()
 	return nil
 }
 
-func (p *runPublisher) signal() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
+// next starts appending the first queued event unless an append is in
+// flight, and finishes the publisher once it is closed and done. p.mu is
+// held.
+func (p *runPublisher) next() {
+	if !p.sending && p.err == nil && len(p.items) > 0 {
+		it := &p.items[0]
+		typ, data := it.typ, it.data
+		if typ == "" {
+			typ, data = EventRunDelta, map[string]string{"text": it.text.String()}
+		}
+		p.items[0] = pubItem{}
+		p.items = p.items[1:]
+		if len(p.items) == 0 {
+			p.items = nil // reuse no backing array that still holds a builder
+		}
+		if err := p.events.PublishAsync(p.ctx, p.ws, p.chat, typ, p.run, data, p.published); err != nil {
+			p.err = err
+		} else {
+			p.sending = true
+		}
+	}
+	if p.closed && !p.sending && (len(p.items) == 0 || p.err != nil) && !p.finished {
+		p.finished = true
+		close(p.done)
 	}
 }
 
-// close publishes what is queued and returns the first publishing error.
-// It may be called more than once.
+// published is the chat log's answer to the append in flight.
+func (p *runPublisher) published(_ uint64, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sending = false
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	p.next()
+}
+
+// close waits until what is queued is published and returns the first
+// publishing error. It may be called more than once.
 func (p *runPublisher) close() error {
 	p.mu.Lock()
-	if !p.closed {
-		p.closed = true
-		p.signal()
-	}
+	p.closed = true
+	p.next()
 	p.mu.Unlock()
 	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return p.err
-}
-
-func (p *runPublisher) loop() {
-	defer close(p.done)
-	for range p.wake {
-		p.mu.Lock()
-		items, closed := p.items, p.closed
-		p.items = nil
-		p.mu.Unlock()
-		for i := range items {
-			it := &items[i]
-			typ, data := it.typ, it.data
-			if typ == "" {
-				typ, data = EventRunDelta, map[string]string{"text": it.text.String()}
-			}
-			if _, err := p.events.Publish(p.ctx, p.ws, p.chat, typ, p.run, data); err != nil {
-				p.mu.Lock()
-				if p.err == nil {
-					p.err = err
-				}
-				p.mu.Unlock()
-				break
-			}
-		}
-		if closed {
-			p.mu.Lock()
-			stop := len(p.items) == 0 || p.err != nil
-			p.mu.Unlock()
-			if stop {
-				return
-			}
-			p.signal()
-		}
-	}
 }

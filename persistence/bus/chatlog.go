@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -64,41 +63,7 @@ type ChatLog struct {
 	conn   *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
-
-	mu    sync.Mutex           // guards the following fields
-	last  map[string]chatHead  // subject → last known head
-	locks map[string]*chatLock // subject → its lock, while anyone appends
-}
-
-// chatLock serializes this process's appends to one chat: a chat's next
-// number depends on its previous append. Chats never wait for each other
-// (with striped locks, 500 busy chats queued behind one another's round
-// trips to JetStream).
-type chatLock struct {
-	sync.Mutex
-	refs int
-}
-
-func (l *ChatLog) lock(subject string) *chatLock {
-	l.mu.Lock()
-	cl := l.locks[subject]
-	if cl == nil {
-		cl = &chatLock{}
-		l.locks[subject] = cl
-	}
-	cl.refs++
-	l.mu.Unlock()
-	cl.Lock()
-	return cl
-}
-
-func (l *ChatLog) unlock(subject string, cl *chatLock) {
-	cl.Unlock()
-	l.mu.Lock()
-	if cl.refs--; cl.refs == 0 {
-		delete(l.locks, subject)
-	}
-	l.mu.Unlock()
+	app    *appender
 }
 
 type chatHead struct{ seq, cursor uint64 }
@@ -126,7 +91,11 @@ func (b *Bus) ChatLog(ctx context.Context, cfg ChatLogConfig) (*ChatLog, error) 
 	if err != nil {
 		return nil, fmt.Errorf("nats: chat log stream: %w", err)
 	}
-	return &ChatLog{conn: b.Conn, js: b.JS, stream: s, last: make(map[string]chatHead), locks: make(map[string]*chatLock)}, nil
+	l := &ChatLog{conn: b.Conn, js: b.JS, stream: s}
+	if l.app, err = newAppender(l, b.Conn, b.closed); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // ErrConflict means an append kept losing the race for its chat's next
@@ -134,50 +103,36 @@ func (b *Bus) ChatLog(ctx context.Context, cfg ChatLogConfig) (*ChatLog, error) 
 var ErrConflict = errors.New("nats: chat log: too many concurrent appends")
 
 // Append stores one event in the chat of subject, numbering it one past the
-// chat's last event. build encodes the event for its number; it may be called
-// again with a higher number when another node appended first.
+// chat's last event, and waits for JetStream to acknowledge it. build encodes
+// the event for its number; it may be called again with a higher number when
+// another node appended first. It runs on the goroutine that sends every
+// append of this process, so it must be quick and must not block.
+//
+// The appends of one chat are stored in the order Append (or AppendAsync) was
+// called. When ctx ends first, Append returns ctx's error; the event is then
+// stored or not, but the chat's numbering stays whole.
 func (l *ChatLog) Append(ctx context.Context, subject string, build func(seq uint64) ([]byte, error)) (Entry, error) {
-	cl := l.lock(subject)
-	defer l.unlock(subject, cl)
-	l.mu.Lock()
-	head, known := l.last[subject]
-	l.mu.Unlock()
-	for try := 0; try < maxAppendTry; try++ {
-		if !known {
-			last, _, err := l.Last(ctx, subject) // zero for a new chat
-			if err != nil {
-				return Entry{}, err
-			}
-			head, known = chatHead{seq: last.Seq, cursor: last.Cursor}, true
-		}
-		data, err := build(head.seq + 1)
-		if err != nil {
-			return Entry{}, err
-		}
-		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
-		msg.Header.Set(seqHeader, strconv.FormatUint(head.seq+1, 10))
-		pa, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(head.cursor))
-		if isWrongLast(err) {
-			known = false
-			continue
-		}
-		if err != nil {
-			return Entry{}, fmt.Errorf("nats: append to %s: %w", subject, err)
-		}
-		e := Entry{Subject: subject, Seq: head.seq + 1, Cursor: pa.Sequence, Data: data}
-		l.remember(subject, chatHead{seq: e.Seq, cursor: e.Cursor})
-		return e, nil
+	type result struct {
+		e   Entry
+		err error
 	}
-	return Entry{}, ErrConflict
+	ch := make(chan result, 1)
+	l.app.submit(&appendReq{ctx: ctx, subject: subject, build: build, done: func(e Entry, err error) {
+		ch <- result{e, err}
+	}})
+	select {
+	case r := <-ch:
+		return r.e, r.err
+	case <-ctx.Done():
+		return Entry{}, ctx.Err()
+	}
 }
 
-func (l *ChatLog) remember(subject string, h chatHead) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.last) > 100_000 {
-		clear(l.last) // a cache: heads are reloaded on the next append
-	}
-	l.last[subject] = h
+// AppendAsync is Append without the wait: done is called once with the
+// stored entry or the error, on the goroutine that sends the appends (so it
+// must not block), and never before AppendAsync returns.
+func (l *ChatLog) AppendAsync(ctx context.Context, subject string, build func(seq uint64) ([]byte, error), done func(Entry, error)) {
+	l.app.submit(&appendReq{ctx: ctx, subject: subject, build: build, done: done})
 }
 
 // Last returns the last stored event of chat subject; ok is false when the
@@ -284,9 +239,7 @@ func (l *ChatLog) Bounds(ctx context.Context) (first, last uint64, err error) {
 
 // Purge drops every stored event of chat subject (when the chat is deleted).
 func (l *ChatLog) Purge(ctx context.Context, subject string) error {
-	l.mu.Lock()
-	delete(l.last, subject)
-	l.mu.Unlock()
+	l.app.submit(&appendReq{subject: subject}) // forget its head
 	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
 		return fmt.Errorf("nats: purge %s: %w", subject, err)
 	}
