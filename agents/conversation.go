@@ -122,23 +122,21 @@ func (c *Conversations) Send(ctx context.Context, ws workspaces.WorkspaceID, cha
 		return Sent{}, err
 	}
 
-	sent, found, err := c.byClientID(ctx, chat, author, clientID)
+	// Stored first, looked up only when its client id was seen before: a
+	// message sent again (its answer lost) is rare, a lookup per message
+	// is not.
+	sent, err := c.store(ctx, ws, chat, author, content, clientID, runFor{source: "chat"})
+	if sqldb.IsUniqueViolation(err) { // this client id was sent before
+		// A delivered one is answered as a duplicate; one an earlier Send
+		// stored but did not deliver (it failed half-way) is delivered now.
+		var found bool
+		sent, found, err = c.byClientID(ctx, chat, author, clientID)
+		if err == nil && !found { // sent at this moment, and rolled back
+			err = workspaces.E(workspaces.KindConflict, "message is being sent; try again")
+		}
+	}
 	if err != nil {
 		return Sent{}, err
-	}
-	if !found {
-		sent, err = c.store(ctx, ws, chat, author, content, clientID, runFor{source: "chat"})
-		if sqldb.IsUniqueViolation(err) { // the same client id, sent twice at once
-			// Another Send with this client id is storing or delivering it;
-			// only a finished one may be answered as a duplicate.
-			sent, found, err = c.byClientID(ctx, chat, author, clientID)
-			if err == nil && (!found || !sent.Duplicate) {
-				err = workspaces.E(workspaces.KindConflict, "message is being sent; try again")
-			}
-		}
-		if err != nil {
-			return Sent{}, err
-		}
 	}
 	sent.Message.AuthorEmail = user.Email
 	if sent.Duplicate {
@@ -171,25 +169,26 @@ func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, ch
 	var runs []RunID
 	var agentIDs []string
 	err := c.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+		if err := c.db.Insert(ctx, &tx, row); err != nil {
 			return err
 		}
-		var attached []sqldb.WorkspaceAgent
-		if rf.agent != "" {
-			attached = []sqldb.WorkspaceAgent{{AgentID: rf.agent}}
-		} else if err := tx.NewSelect().Model(&attached).Where("workspace_id = ?", string(ws)).OrderExpr("created_at, agent_id").Scan(ctx); err != nil {
-			return err
+		attached := []string{rf.agent}
+		if rf.agent == "" {
+			var err error
+			if attached, err = c.attached(ctx, &tx, ws); err != nil {
+				return err
+			}
 		}
-		for _, a := range attached {
+		for _, agent := range attached {
 			run := &sqldb.Run{
-				ID: workspaces.NewID(), ChatID: string(chat), WorkspaceID: string(ws), AgentID: a.AgentID,
+				ID: workspaces.NewID(), ChatID: string(chat), WorkspaceID: string(ws), AgentID: agent,
 				MessageID: row.ID, Status: string(RunQueued), Source: rf.source, CreatedAt: now,
 			}
-			if _, err := tx.NewInsert().Model(run).Exec(ctx); err != nil {
+			if err := c.db.Insert(ctx, &tx, run); err != nil {
 				return err
 			}
 			runs = append(runs, RunID(run.ID))
-			agentIDs = append(agentIDs, a.AgentID)
+			agentIDs = append(agentIDs, agent)
 		}
 		return nil
 	})
@@ -200,6 +199,25 @@ func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, ch
 		return Sent{}, workspaces.Internal("store message", err)
 	}
 	return Sent{Message: messageFromRow(row), Runs: runs, agents: agentIDs}, nil
+}
+
+// attached returns the ids of the agents attached to ws, in the order they
+// were attached.
+func (c *Conversations) attached(ctx context.Context, tx *bun.Tx, ws workspaces.WorkspaceID) ([]string, error) {
+	rows, err := c.db.QueryPrepared(ctx, tx, `SELECT agent_id FROM workspace_agents WHERE workspace_id = $1 ORDER BY created_at, agent_id`, string(ws))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // byClientID finds the message author already sent in chat with clientID.

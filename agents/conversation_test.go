@@ -221,6 +221,42 @@ func TestSendStreamsAnAnswerAndStoresIt(t *testing.T) {
 	}
 }
 
+// A message an earlier Send stored but did not deliver (it failed half-way)
+// is delivered, with its runs, when its client id is sent again; once
+// delivered, the client id answers as a duplicate.
+func TestSendDeliversWhatAnEarlierSendLeftUndelivered(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newLiveEnv(t, models{"m": &scripted{tokens: []string{"ok"}}}, "m")
+	now := time.Now().UTC()
+	author, client := string(e.owner.ID), "c-9"
+	left := &sqldb.Message{ID: workspaces.NewID(), ChatID: string(e.chat), WorkspaceID: string(e.wsID), Role: "user",
+		AuthorID: &author, ClientID: &client, Content: "hello?", Status: "complete", CreatedAt: now}
+	run := &sqldb.Run{ID: workspaces.NewID(), ChatID: string(e.chat), WorkspaceID: string(e.wsID), AgentID: string(e.agent.ID),
+		MessageID: left.ID, Status: string(agents.RunQueued), Source: "chat", CreatedAt: now}
+	for _, row := range []any{left, run} {
+		if _, err := e.db.NewInsert().Model(row).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	sent, err := e.conv.Send(ctx, e.wsID, e.chat, e.owner.ID, "hello?", client)
+	if err != nil || sent.Duplicate || string(sent.Message.ID) != left.ID || len(sent.Runs) != 1 || string(sent.Runs[0]) != run.ID {
+		t.Fatalf("Send = %+v, %v; want the stored message and its run, delivered", sent, err)
+	}
+	got := e.until(t, agents.EventRunCompleted)
+	if got[0].Type != agents.EventMessageCreated || got[1].RunID != run.ID {
+		t.Fatalf("events %s, %s (run %s); want message.created, then run %s", got[0].Type, got[1].Type, got[1].RunID, run.ID)
+	}
+	again, err := e.conv.Send(ctx, e.wsID, e.chat, e.owner.ID, "hello?", client)
+	if err != nil || !again.Duplicate || string(again.Message.ID) != left.ID {
+		t.Fatalf("third Send = %+v, %v; want a duplicate", again, err)
+	}
+	if n, err := e.db.NewSelect().Model((*sqldb.Message)(nil)).Where("chat_id = ?", string(e.chat)).Count(ctx); err != nil || n != 2 {
+		t.Fatalf("messages in the chat: %d, %v; want the question and its answer", n, err)
+	}
+}
+
 func TestStopCancelsARunningRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -30,6 +30,26 @@ type hotMessage struct {
 
 func hotConvKey(chat string) []byte { return []byte("conv/" + chat) }
 
+// historyIDs returns the ids of history's messages, newest first.
+func (r *Runner) historyIDs(ctx context.Context, run *sqldb.Run, limit int) ([]string, error) {
+	rows, err := r.conv.db.QueryPrepared(ctx, nil, `SELECT id FROM messages
+		WHERE chat_id = $1 AND status = $2 AND (created_at < (SELECT created_at FROM messages WHERE id = $3) OR id = $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`, run.ChatID, "complete", run.MessageID, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // history returns the chat's complete messages up to and including the
 // run's message, oldest first, at most limit+1 of them (limit earlier
 // ones and the message itself).
@@ -39,11 +59,7 @@ func hotConvKey(chat string) []byte { return []byte("conv/" + chat) }
 // does not, so a second runner, or one that restarted, reads the same
 // conversation as the first.
 func (r *Runner) history(ctx context.Context, run *sqldb.Run, limit int) ([]hotMessage, error) {
-	var ids []string
-	err := r.conv.db.NewSelect().Model((*sqldb.Message)(nil)).Column("id").
-		Where("chat_id = ? AND status = ?", run.ChatID, "complete").
-		Where("(created_at < (SELECT created_at FROM messages WHERE id = ?) OR id = ?)", run.MessageID, run.MessageID).
-		OrderExpr("created_at DESC, id DESC").Limit(int64(limit+1)).Scan(ctx, &ids)
+	ids, err := r.historyIDs(ctx, run, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -178,10 +178,12 @@ func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 	// Claim the run: queued (or running, when redelivered) becomes running.
 	var run sqldb.Run
 	now := r.conv.now().UTC()
-	err := db.NewUpdate().Model(&run).
-		Set("status = ?", string(RunRunning)).Set("attempts = attempts + 1").Set("started_at = ?", now).
-		Where("id = ? AND status IN (?, ?)", string(req.RunID), string(RunQueued), string(RunRunning)).
-		Returning("*").Scan(ctx)
+	err := db.QueryRowPrepared(ctx, nil, `UPDATE runs SET status = $1, attempts = attempts + 1, started_at = $2
+		WHERE id = $3 AND status IN ($4, $1)
+		RETURNING id, chat_id, workspace_id, agent_id, message_id, status, error, attempts, source, created_at, started_at, finished_at`,
+		string(RunRunning), now, string(req.RunID), string(RunQueued)).
+		Scan(&run.ID, &run.ChatID, &run.WorkspaceID, &run.AgentID, &run.MessageID, &run.Status, &run.Error,
+			&run.Attempts, &run.Source, &run.CreatedAt, &run.StartedAt, &run.FinishedAt)
 	if sqldb.IsNoRows(err) { // its chat was deleted, or it was stopped or finished
 		d.Term()
 		return
@@ -444,16 +446,15 @@ func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o *outcome) error {
 	err := r.conv.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Stored whatever the outcome, so the event's message exists:
 		// a failed or stopped answer keeps what was said and why it ended.
-		if _, err := tx.NewInsert().Model(msg).Exec(ctx); err != nil {
+		if err := r.conv.db.Insert(ctx, &tx, msg); err != nil {
 			return err
 		}
-		_, err := tx.NewUpdate().Model((*sqldb.Run)(nil)).
-			Set("status = ?", string(o.status)).Set("error = ?", o.errMsg).Set("finished_at = ?", now).
-			Where("id = ?", run.ID).Exec(ctx)
+		_, err := r.conv.db.ExecPrepared(ctx, &tx, `UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
+			string(o.status), o.errMsg, now, run.ID)
 		if err != nil || o.agent.ID == "" {
 			return err
 		}
-		if _, err = tx.NewInsert().Model(r.requestLog(run, o, now)).Exec(ctx); err != nil {
+		if err := r.conv.db.Insert(ctx, &tx, r.requestLog(run, o, now)); err != nil {
 			return err
 		}
 		// The owner pays for the request in the same transaction.

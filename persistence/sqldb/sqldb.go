@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -46,6 +47,18 @@ type DB struct {
 	Dialect Dialect
 	// Where says where the database is, without credentials, for logs.
 	Where string
+
+	prep *prepared
+}
+
+func newDB(sqldb *sql.DB, d Dialect, where string) *DB {
+	db := &DB{Dialect: d, Where: where, prep: &prepared{stmts: make(map[string]*sql.Stmt), inserts: make(map[reflect.Type]*insertOf)}}
+	if d == SQLite {
+		db.DB = bun.NewDB(sqldb, sqlitedialect.New())
+	} else {
+		db.DB = bun.NewDB(sqldb, pgdialect.New())
+	}
+	return db
 }
 
 // Open opens the database cfg names and checks that it answers. It does not
@@ -99,7 +112,7 @@ func openSQLite(dir string) (*DB, error) {
 	sqldb.SetMaxOpenConns(4)
 	sqldb.SetMaxIdleConns(4)
 	sqldb.SetConnMaxIdleTime(0)
-	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Dialect: SQLite, Where: "sqlite:" + path}, nil
+	return newDB(sqldb, SQLite, "sqlite:"+path), nil
 }
 
 func openPostgres(rawURL string) (*DB, error) {
@@ -114,7 +127,7 @@ func openPostgres(rawURL string) (*DB, error) {
 	sqldb.SetMaxOpenConns(20)
 	sqldb.SetMaxIdleConns(10)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Dialect: Postgres, Where: "postgres://" + u.Host + u.Path}, nil
+	return newDB(sqldb, Postgres, "postgres://"+u.Host+u.Path), nil
 }
 
 // redactURLError drops the URL from a parse error, since it may carry a password.
