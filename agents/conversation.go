@@ -269,7 +269,7 @@ func (c *Conversations) deliver(ctx context.Context, s *Sent) error {
 			return workspaces.Internal("queue run", err)
 		}
 	}
-	if _, err := c.db.NewUpdate().Model((*sqldb.Message)(nil)).Set("delivered = ?", true).Where("id = ?", string(m.ID)).Exec(ctx); err != nil {
+	if _, err := c.db.ExecPrepared(ctx, nil, `UPDATE messages SET delivered = $1 WHERE id = $2`, true, string(m.ID)); err != nil {
 		return workspaces.Internal("mark message delivered", err)
 	}
 	return nil

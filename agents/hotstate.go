@@ -80,7 +80,17 @@ func (r *Runner) history(ctx context.Context, run *sqldb.Run, limit int) ([]hotM
 			missing = append(missing, id)
 		}
 	}
-	if len(missing) > 0 {
+	if len(missing) == 1 { // the run's own message, which another node stored
+		var m hotMessage
+		err := r.conv.db.QueryRowPrepared(ctx, nil, `SELECT id, role, content FROM messages WHERE id = $1`, missing[0]).
+			Scan(&m.ID, &m.Role, &m.Content)
+		if err != nil && !sqldb.IsNoRows(err) {
+			return nil, err
+		}
+		if err == nil {
+			cached[m.ID] = m
+		}
+	} else if len(missing) > 0 {
 		var rows []sqldb.Message
 		if err := r.conv.db.NewSelect().Model(&rows).Column("id", "role", "content").Where("id IN (?)", bun.In(missing)).Scan(ctx); err != nil {
 			return nil, err

@@ -109,7 +109,9 @@ func (s *Service) ResolveSecret(ctx context.Context, kind SecretKind, token stri
 		s.grants.Delete(cacheKey)
 	}
 	var row sqldb.ChatSecret
-	err := s.db.NewSelect().Model(&row).Where("token_hash = ? AND kind = ?", hash, string(kind)).Scan(ctx)
+	err := s.db.QueryRowPrepared(ctx, nil, `SELECT id, chat_id, workspace_id, created_by, created_at, expires_at, last_used_at
+		FROM chat_secrets WHERE token_hash = $1 AND kind = $2`, hash, string(kind)).
+		Scan(&row.ID, &row.ChatID, &row.WorkspaceID, &row.CreatedBy, &row.CreatedAt, &row.ExpiresAt, &row.LastUsedAt)
 	if sqldb.IsNoRows(err) {
 		return Grant{}, E(KindUnauthenticated, "Invalid "+kind.label())
 	}

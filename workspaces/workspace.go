@@ -207,8 +207,8 @@ func (s *Service) access(ctx context.Context, user UserID, id WorkspaceID) (Work
 // role returns user's role in workspace id, "" for none.
 func (s *Service) role(ctx context.Context, user UserID, id WorkspaceID) (Role, error) {
 	var role string
-	err := s.db.NewSelect().Model((*sqldb.WorkspaceMember)(nil)).Column("role").
-		Where("workspace_id = ? AND user_id = ?", string(id), string(user)).Scan(ctx, &role)
+	err := s.db.QueryRowPrepared(ctx, nil, `SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2`,
+		string(id), string(user)).Scan(&role)
 	if err != nil && !sqldb.IsNoRows(err) {
 		return "", Internal("get role", err)
 	}
