@@ -35,8 +35,13 @@ type Charger struct {
 	cfg  ChargerConfig
 	kick chan struct{}
 
-	mu      sync.Mutex // guards pending
+	mu      sync.Mutex // guards pending and unsure
 	pending []sqldb.CreditEntry
+	// unsure are the ledger lines of writes that failed, a group per
+	// write: the failure may have come after the commit (a connection cut,
+	// a context that ended during it), so each group is written again with
+	// the same line ids, and a group whose ids exist already was written.
+	unsure [][]sqldb.CreditEntry
 }
 
 // NewCharger returns a Charger of s's credits. Run must be running for
@@ -93,42 +98,56 @@ func (c *Charger) Run(ctx context.Context) {
 	}
 }
 
-// Flush writes the queued charges now. On failure they are queued again
-// for the next try.
+// Flush writes the queued charges now. On failure they wait for the next
+// try; a charge is counted once even when a write's commit succeeded but
+// its answer was lost.
 func (c *Charger) Flush(ctx context.Context) {
 	c.mu.Lock()
-	batch := c.pending
-	c.pending = nil
+	batch, unsure := c.pending, c.unsure
+	c.pending, c.unsure = nil, nil
 	c.mu.Unlock()
+	for i, lines := range unsure {
+		err := c.write(ctx, lines)
+		if sqldb.IsUniqueViolation(err) {
+			err = nil // its first write was committed
+		}
+		if err != nil {
+			c.failed(ctx, len(lines), err)
+			c.mu.Lock()
+			c.unsure = append(unsure[i:], c.unsure...)
+			c.pending = append(batch, c.pending...)
+			c.mu.Unlock()
+			return
+		}
+	}
 	if len(batch) == 0 {
 		return
 	}
-	if err := c.write(ctx, batch); err != nil {
-		if ctx.Err() == nil {
-			// (A write cut by Run's stop is written again at once.)
-			c.cfg.Logger.Error("credits: write charges", "charges", len(batch), "err", err)
-		}
+	lines := merge(batch)
+	if err := c.write(ctx, lines); err != nil {
+		c.failed(ctx, len(batch), err)
 		c.mu.Lock()
-		c.pending = append(batch, c.pending...)
+		c.unsure = append(c.unsure, lines)
 		c.mu.Unlock()
 	}
 }
 
-// write stores batch: a ledger line per user, reason and ref, and per
-// user one balance change. A line per charge cost a row insert per API
-// request, a tenth of the server's CPU at 5,000 requests/s.
-func (c *Charger) write(ctx context.Context, batch []sqldb.CreditEntry) error {
-	per := map[string]float64{}
-	var users []string
+func (c *Charger) failed(ctx context.Context, n int, err error) {
+	if ctx.Err() == nil {
+		// (A write cut by Run's stop is written again at once.)
+		c.cfg.Logger.Error("credits: write charges", "charges", n, "err", err)
+	}
+}
+
+// merge makes the ledger lines of batch: one per user, reason and ref,
+// each with its id. A line per charge cost a row insert per API request,
+// a tenth of the server's CPU at 5,000 requests/s.
+func merge(batch []sqldb.CreditEntry) []sqldb.CreditEntry {
 	type lineKey struct{ user, reason, ref string }
 	lines := map[lineKey]int{} // → index in merged
 	var merged []sqldb.CreditEntry
 	var counts []int
 	for _, e := range batch {
-		if _, ok := per[e.UserID]; !ok {
-			users = append(users, e.UserID)
-		}
-		per[e.UserID] += e.Amount
 		k := lineKey{e.UserID, e.Reason, e.Ref}
 		i, ok := lines[k]
 		if !ok {
@@ -142,16 +161,28 @@ func (c *Charger) write(ctx context.Context, batch []sqldb.CreditEntry) error {
 		counts[i]++
 	}
 	for i, n := range counts {
-		if merged[i].ID == "" {
-			merged[i].ID = NewID()
-		}
+		merged[i].ID = NewID()
 		if n > 1 {
 			merged[i].Reason += " (" + strconv.Itoa(n) + " calls)"
 		}
 	}
+	return merged
+}
+
+// write stores lines in one transaction, and changes each user's balance
+// once by the sum of that user's lines.
+func (c *Charger) write(ctx context.Context, lines []sqldb.CreditEntry) error {
+	per := map[string]float64{}
+	var users []string
+	for _, e := range lines {
+		if _, ok := per[e.UserID]; !ok {
+			users = append(users, e.UserID)
+		}
+		per[e.UserID] += e.Amount
+	}
 	now := c.s.now()
 	return c.s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(&merged).Exec(ctx); err != nil {
+		if _, err := tx.NewInsert().Model(&lines).Exec(ctx); err != nil {
 			return err
 		}
 		for _, u := range users {
