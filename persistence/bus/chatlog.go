@@ -61,7 +61,6 @@ type Entry struct {
 // ChatLog is the durable, resumable log of chat events in JetStream.
 type ChatLog struct {
 	conn   *nats.Conn
-	js     jetstream.JetStream
 	stream jetstream.Stream
 	app    *appender
 }
@@ -91,7 +90,7 @@ func (b *Bus) ChatLog(ctx context.Context, cfg ChatLogConfig) (*ChatLog, error) 
 	if err != nil {
 		return nil, fmt.Errorf("nats: chat log stream: %w", err)
 	}
-	l := &ChatLog{conn: b.Conn, js: b.JS, stream: s}
+	l := &ChatLog{conn: b.Conn, stream: s}
 	if l.app, err = newAppender(l, b.Conn, b.closed); err != nil {
 		return nil, err
 	}
