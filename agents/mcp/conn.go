@@ -165,6 +165,10 @@ func (c *conn) connect(done chan struct{}) {
 	}
 	now := c.m.now()
 	c.cur, c.err, c.retryAt, c.connectedAt, c.toolsOK = d, nil, time.Time{}, now, false
+	// A new session counts as used: connecting may take longer than the
+	// idle timeout, and the sweep must not close it before the caller
+	// that asked for it (waiting for c.mu) gets it.
+	c.lastUsed = now
 	c.m.log.Info("mcp: connected", "server", c.srv.ID, "name", c.srv.Name, "transport", c.srv.Transport)
 	c.m.wg.Add(1)
 	go c.watch(d)
