@@ -204,20 +204,7 @@ func (c *Conversations) store(ctx context.Context, ws workspaces.WorkspaceID, ch
 // attached returns the ids of the agents attached to ws, in the order they
 // were attached.
 func (c *Conversations) attached(ctx context.Context, tx *bun.Tx, ws workspaces.WorkspaceID) ([]string, error) {
-	rows, err := c.db.QueryPrepared(ctx, tx, `SELECT agent_id FROM workspace_agents WHERE workspace_id = $1 ORDER BY created_at, agent_id`, string(ws))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return c.db.QueryStrings(ctx, tx, `SELECT agent_id FROM workspace_agents WHERE workspace_id = $1 ORDER BY created_at, agent_id`, string(ws))
 }
 
 // byClientID finds the message author already sent in chat with clientID.

@@ -32,22 +32,9 @@ func hotConvKey(chat string) []byte { return []byte("conv/" + chat) }
 
 // historyIDs returns the ids of history's messages, newest first.
 func (r *Runner) historyIDs(ctx context.Context, run *sqldb.Run, limit int) ([]string, error) {
-	rows, err := r.conv.db.QueryPrepared(ctx, nil, `SELECT id FROM messages
+	return r.conv.db.QueryStrings(ctx, nil, `SELECT id FROM messages
 		WHERE chat_id = $1 AND status = $2 AND (created_at < (SELECT created_at FROM messages WHERE id = $3) OR id = $3)
 		ORDER BY created_at DESC, id DESC LIMIT $4`, run.ChatID, "complete", run.MessageID, limit+1)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // history returns the chat's complete messages up to and including the

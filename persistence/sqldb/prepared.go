@@ -132,6 +132,25 @@ func (db *DB) QueryPrepared(ctx context.Context, tx *bun.Tx, query string, args 
 	return stmt.QueryContext(ctx, args...)
 }
 
+// QueryStrings runs query (with $n placeholders) as a prepared statement
+// and returns the first column of its rows, which must be text.
+func (db *DB) QueryStrings(ctx context.Context, tx *bun.Tx, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryPrepared(ctx, tx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 // QueryRowPrepared runs query (with $n placeholders) as a prepared
 // statement and returns its first row.
 func (db *DB) QueryRowPrepared(ctx context.Context, tx *bun.Tx, query string, args ...any) *sql.Row {

@@ -71,18 +71,9 @@ func TestPreparedStatementsWriteWhatBunWrites(t *testing.T) {
 		}
 	}
 	// A time bound by a prepared statement compares with times bun wrote.
-	rows, err := db.QueryPrepared(ctx, nil, `SELECT id FROM messages WHERE chat_id = $1 AND created_at > $2 ORDER BY created_at`, "c1", now)
+	ids, err := db.QueryStrings(ctx, nil, `SELECT id FROM messages WHERE chat_id = $1 AND created_at > $2 ORDER BY created_at`, "c1", now)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
 	}
 	if len(ids) != 2 || ids[0] != "m2" || ids[1] != "m3" {
 		t.Fatalf("messages after %v: %v, want [m2 m3]", now, ids)
