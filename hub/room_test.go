@@ -54,14 +54,7 @@ func TestSlowConsumerIsDisconnectedAndOthersAreNot(t *testing.T) {
 	for seq := uint64(1); seq <= 10; seq++ {
 		r.receive(entry(seq))
 	}
-	select {
-	case reason := <-slow.closed:
-		if reason != reasonSlowConsumer {
-			t.Fatalf("slow client closed for %q", reason)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the slow client was not disconnected")
-	}
+	slow.wantSlowConsumer(t)
 	if len(fast.got) != 10 {
 		t.Fatalf("the fast client got %v", fast.got)
 	}
@@ -209,14 +202,7 @@ func TestBigRoomWritersKeepEachMembersOrder(t *testing.T) {
 	for seq := uint64(51); seq <= 100; seq++ {
 		r.receive(entry(seq))
 	}
-	select {
-	case reason := <-slow.closed:
-		if reason != reasonSlowConsumer {
-			t.Fatalf("slow client closed for %q", reason)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the slow client was not disconnected")
-	}
+	slow.wantSlowConsumer(t)
 	r.close()
 	r.writing.Wait() // the writers have written everything queued
 	for i, ft := range fts {
@@ -231,5 +217,18 @@ func TestBigRoomWritersKeepEachMembersOrder(t *testing.T) {
 		if got := ft.got; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("member %d got %v, want 1..%d in order", i, got, n)
 		}
+	}
+}
+
+// wantSlowConsumer waits until f is disconnected as a slow consumer.
+func (f *fakeTransport) wantSlowConsumer(t *testing.T) {
+	t.Helper()
+	select {
+	case reason := <-f.closed:
+		if reason != reasonSlowConsumer {
+			t.Fatalf("slow client closed for %q", reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow client was not disconnected")
 	}
 }
