@@ -48,14 +48,11 @@ func (e *Events) Log() *bus.ChatLog { return e.log }
 //
 // The envelope is {seq, chat_id, workspace_id, type, run_id?, data, ts}.
 func (e *Events) Publish(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any) (uint64, error) {
-	payload, err := json.Marshal(data)
+	build, err := e.builder(ws, chat, typ, runID, data)
 	if err != nil {
-		return 0, fmt.Errorf("encode %s event: %w", typ, err)
+		return 0, err
 	}
-	ts := e.now().UTC()
-	entry, err := e.log.Append(ctx, bus.ChatSubject(string(ws), string(chat)), func(seq uint64) ([]byte, error) {
-		return encodeEnvelope(seq, ws, chat, typ, runID, payload, ts), nil
-	})
+	entry, err := e.log.Append(ctx, bus.ChatSubject(string(ws), string(chat)), build)
 	if err != nil {
 		return 0, err
 	}
@@ -68,17 +65,27 @@ func (e *Events) Publish(ctx context.Context, ws workspaces.WorkspaceID, chat wo
 // PublishAsync returns. An error returned here (the data does not encode)
 // means done is not called.
 func (e *Events) PublishAsync(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any, done func(uint64, error)) error {
-	payload, err := json.Marshal(data)
+	build, err := e.builder(ws, chat, typ, runID, data)
 	if err != nil {
-		return fmt.Errorf("encode %s event: %w", typ, err)
+		return err
 	}
-	ts := e.now().UTC()
-	e.log.AppendAsync(ctx, bus.ChatSubject(string(ws), string(chat)), func(seq uint64) ([]byte, error) {
-		return encodeEnvelope(seq, ws, chat, typ, runID, payload, ts), nil
-	}, func(entry bus.Entry, err error) {
+	e.log.AppendAsync(ctx, bus.ChatSubject(string(ws), string(chat)), build, func(entry bus.Entry, err error) {
 		done(entry.Seq, err)
 	})
 	return nil
+}
+
+// builder encodes data now, stamps the event with the time, and returns
+// what writes its envelope once its number is known.
+func (e *Events) builder(ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any) (func(uint64) ([]byte, error), error) {
+	payload, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	ts := e.now().UTC()
+	return func(seq uint64) ([]byte, error) {
+		return encodeEnvelope(seq, ws, chat, typ, runID, payload, ts), nil
+	}, nil
 }
 
 // encodeEnvelope writes the envelope by hand: it runs for every token of
