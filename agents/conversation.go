@@ -368,8 +368,6 @@ func (c *Conversations) Forget(ctx context.Context, ws workspaces.WorkspaceID, c
 	return c.events.log.Purge(ctx, subject)
 }
 
-func cancelSubject(run RunID) string { return "atrium.cancel." + string(run) }
-
 func messageFromRow(r *sqldb.Message) Message {
 	m := Message{
 		ID: MessageID(r.ID), ChatID: workspaces.ChatID(r.ChatID), WorkspaceID: workspaces.WorkspaceID(r.WorkspaceID),

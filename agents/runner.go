@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/uptrace/bun"
 
 	"github.com/atrium-hq/atrium/persistence/bus"
@@ -52,6 +51,7 @@ type Runner struct {
 	agents agentCache
 	// toolCache keeps the tools offered to recently loaded agents.
 	toolCache toolCache
+	stops     runStops
 }
 
 // agentTTL is how long the runner reuses an agent it loaded: busy chats
@@ -161,6 +161,11 @@ func NewRunner(conv *Conversations, queue *bus.RunQueue, cfg RunnerConfig) *Runn
 // Run answers runs until ctx is done, then waits for the runs it holds to
 // hand them back (a run interrupted by shutdown is redelivered).
 func (r *Runner) Run(ctx context.Context) error {
+	sub, err := r.stops.subscribe(r.conv.conn)
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
 	return r.queue.Consume(ctx, r.cfg.Concurrency, r.handle)
 }
 
@@ -196,12 +201,8 @@ func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sub, err := r.conv.conn.Subscribe(cancelSubject(RunID(run.ID)), func(*nats.Msg) { cancel(errStopped) })
-	if err != nil {
-		d.NakWithDelay(time.Second)
-		return
-	}
-	defer sub.Unsubscribe()
+	r.stops.add(run.ID, cancel)
+	defer r.stops.remove(run.ID)
 	// Tell the queue the run is alive, well within its ack wait.
 	go func() {
 		t := time.NewTicker(r.queue.AckWait() / 3)
