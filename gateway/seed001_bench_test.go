@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
@@ -28,18 +29,24 @@ func (m instantModel) Stream(ctx context.Context, req agents.ModelRequest, emit 
 }
 
 // benchServer is the gateway with only what the completion routes use on
-// a login JWT (no database).
+// a login JWT: the user's credits come from a SQLite database (read once a
+// second, as in production), everything else is in memory.
 func benchServer(b *testing.B) (http.Handler, string) {
 	cat, err := agents.NewCatalogue([]agents.Model{{Name: "instant", Upstream: "instant"}}, map[string]agents.Provider{"instant": instantModel{words: 50}}, "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	tokens := workspaces.NewTokens([]byte("bench-secret-bench-secret-bench-secret"), time.Hour, nil)
-	jwt, _, err := tokens.Issue("user-1")
+	ws := workspaces.New(sqldbtest.Open(b), workspaces.Config{CreditCheckTTL: time.Second})
+	user, err := ws.Register(context.Background(), "bench@example.com", "bench-password-1")
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := NewServer(Deps{Logger: slog.New(slog.DiscardHandler), Tokens: tokens, Catalogue: cat}, Config{})
+	tokens := workspaces.NewTokens([]byte("bench-secret-bench-secret-bench-secret"), time.Hour, nil)
+	jwt, _, err := tokens.Issue(user.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := NewServer(Deps{Logger: slog.New(slog.DiscardHandler), Workspaces: ws, Tokens: tokens, Catalogue: cat}, Config{})
 	return h, jwt
 }
 
