@@ -196,11 +196,28 @@ func TestTokens(t *testing.T) {
 	if err != nil || id != "u1" {
 		t.Fatalf("Verify = %q, %v", id, err)
 	}
+	// Verified again (from memory), with the same answer.
+	id, exp2, err := tok.Verify(s)
+	if err != nil || id != "u1" || !exp2.Equal(exp.Truncate(time.Second)) {
+		t.Fatalf("Verify again = %q, %v, %v; want u1 expiring at %v", id, exp2, err, exp)
+	}
+	// A changed signature is checked, not taken for the remembered token.
+	forged := s[:len(s)-2] + map[bool]string{true: "AA", false: "BB"}[s[len(s)-2:] != "AA"]
+	_, _, err = tok.Verify(forged)
+	wantKind(t, err, workspaces.KindUnauthenticated, "")
 	other := workspaces.NewTokens([]byte("another-secret-another-secret-xx"), time.Hour, clk.Now)
 	_, _, err = other.Verify(s)
 	wantKind(t, err, workspaces.KindUnauthenticated, "Signature verification failed")
 	_, _, err = tok.Verify("garbage")
 	wantKind(t, err, workspaces.KindUnauthenticated, "")
+	// Valid until the expiry plus 5 s of leeway, remembered or not.
+	clk.Add(exp2.Sub(clk.Now()) + 4*time.Second)
+	if _, _, err = tok.Verify(s); err != nil {
+		t.Fatalf("Verify within the leeway: %v", err)
+	}
+	clk.Add(time.Second)
+	_, _, err = tok.Verify(s)
+	wantKind(t, err, workspaces.KindUnauthenticated, "Token has expired")
 	clk.Add(2 * time.Hour)
 	_, _, err = tok.Verify(s)
 	wantKind(t, err, workspaces.KindUnauthenticated, "Token has expired")
