@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,7 +32,7 @@ func (m instantModel) Stream(ctx context.Context, req agents.ModelRequest, emit 
 // benchServer is the gateway with only what the completion routes use on
 // a login JWT: the user's credits come from a SQLite database (read once a
 // second, as in production), everything else is in memory.
-func benchServer(b *testing.B) (http.Handler, string) {
+func benchServer(b testing.TB) (http.Handler, string) {
 	cat, err := agents.NewCatalogue([]agents.Model{{Name: "instant", Upstream: "instant"}}, map[string]agents.Provider{"instant": instantModel{words: 50}}, "")
 	if err != nil {
 		b.Fatal(err)
@@ -55,21 +56,44 @@ func benchServer(b *testing.B) (http.Handler, string) {
 // the model call, encoding.
 func BenchmarkSeed001Chat(b *testing.B) {
 	h, jwt := benchServer(b)
-	for _, stream := range []string{"false", "true"} {
-		body := `{"model": "instant", "stream": ` + stream + `, "stream_options": {"include_usage": true}, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there, how are you?"}], "temperature": 0.7, "max_tokens": 500}`
-		b.Run("stream="+stream, func(b *testing.B) {
+	for _, stream := range []bool{false, true} {
+		body := benchChatBody(stream)
+		b.Run(fmt.Sprintf("stream=%v", stream), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				req := httptest.NewRequest("POST", "/v1/api/chat/completions", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+jwt)
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("status %d: %s", rec.Code, rec.Body)
-				}
+				benchChat(b, h, jwt, body)
 			}
 		})
 	}
+}
+
+// TestSeed001BenchServerAnswers keeps BenchmarkSeed001Chat's setup working:
+// `make test` does not run benchmarks.
+func TestSeed001BenchServerAnswers(t *testing.T) {
+	h, jwt := benchServer(t)
+	if got := benchChat(t, h, jwt, benchChatBody(false)).Body.String(); !strings.Contains(got, strings.Repeat(" word", 50)) {
+		t.Fatalf("answer: %s", got)
+	}
+	got := benchChat(t, h, jwt, benchChatBody(true)).Body.String()
+	if strings.Count(got, `"content":" word"`) != 50 || !strings.HasSuffix(got, "data: [DONE]\n\n") {
+		t.Fatalf("stream: %s", got)
+	}
+}
+
+func benchChatBody(stream bool) string {
+	return `{"model": "instant", "stream": ` + fmt.Sprint(stream) + `, "stream_options": {"include_usage": true}, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there, how are you?"}], "temperature": 0.7, "max_tokens": 500}`
+}
+
+// benchChat posts one chat completion and fails unless it is answered.
+func benchChat(tb testing.TB, h http.Handler, jwt, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", "/v1/api/chat/completions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		tb.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	return rec
 }
 
 // discardWriter is a ResponseWriter that keeps nothing.
