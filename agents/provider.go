@@ -113,6 +113,11 @@ type Delta struct {
 	ToolCall *ToolCallDelta
 }
 
+// MaxToolCalls is the most tool calls one answer may carry. Providers
+// refuse an answer whose call index falls outside [0, MaxToolCalls): an
+// upstream that sends one is broken, and callers size tables by the index.
+const MaxToolCalls = 256
+
 // ToolCallDelta is a piece of a streamed tool call. Index identifies the
 // call within the answer; ID and Name arrive in its first piece, Arguments
 // in pieces to be concatenated.

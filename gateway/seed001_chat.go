@@ -201,8 +201,16 @@ type choiceResult struct {
 // sink, if not nil, gets every piece from the choice's goroutine.
 func runChoices(ctx context.Context, t modelTarget, reqs []agents.ModelRequest, sink choiceSink) []choiceResult {
 	results := make([]choiceResult, len(reqs))
-	run := func(ctx context.Context, i int) error {
+	run := func(ctx context.Context, i int) (err error) {
 		res := &results[i]
+		defer func() {
+			// Choices after the first run on goroutines of their own,
+			// out of the server's reach: a panic is this choice's error.
+			if p := recover(); p != nil {
+				res.err = fmt.Errorf("choice %d: panic: %v", i, p)
+				err = res.err
+			}
+		}()
 		if sink == nil {
 			// Nobody watches the answer arrive: one piece costs less.
 			res.resp, res.err = agents.Complete(ctx, t.Provider, reqs[i])

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -218,6 +219,11 @@ func (c *completionStream) delta(i int, d agents.Delta) error {
 	}
 	if d.ToolCall != nil && !c.chat {
 		return nil // a text completion offers no tools
+	}
+	if tc := d.ToolCall; tc != nil && (tc.Index < 0 || tc.Index >= agents.MaxToolCalls) {
+		// Providers refuse such an index; one that does not must not
+		// size ch.calls.
+		return fmt.Errorf("the model sent tool call index %d", tc.Index)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

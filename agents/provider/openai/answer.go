@@ -2,6 +2,7 @@ package openai
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,7 +89,11 @@ func (a *answer) add(ch *chunk, emit func(agents.Delta) error) error {
 			}
 		}
 		for _, tc := range d.ToolCalls {
-			if piece := a.toolCall(tc); piece != nil {
+			piece, err := a.toolCall(tc)
+			if err != nil {
+				return err
+			}
+			if piece != nil {
 				if err := emit(agents.Delta{ToolCall: piece}); err != nil {
 					return err
 				}
@@ -103,8 +108,9 @@ func (a *answer) add(ch *chunk, emit func(agents.Delta) error) error {
 }
 
 // toolCall adds a piece of a tool call and returns what of it is new, or
-// nil when nothing is.
-func (a *answer) toolCall(tc chunkCall) *agents.ToolCallDelta {
+// nil when nothing is. A call index outside [0, agents.MaxToolCalls) is an
+// error: the server is broken.
+func (a *answer) toolCall(tc chunkCall) (*agents.ToolCallDelta, error) {
 	if a.calls == nil {
 		a.calls = make(map[int]*pendingCall)
 	}
@@ -118,6 +124,9 @@ func (a *answer) toolCall(tc chunkCall) *agents.ToolCallDelta {
 		if c, ok := a.calls[i]; ok && tc.ID != "" && c.id != "" && c.id != tc.ID {
 			i = a.nextIndex()
 		}
+	}
+	if i < 0 || i >= agents.MaxToolCalls {
+		return nil, &badCallIndex{i}
 	}
 	a.last = i
 	c, ok := a.calls[i]
@@ -136,9 +145,16 @@ func (a *answer) toolCall(tc chunkCall) *agents.ToolCallDelta {
 	}
 	c.args.WriteString(tc.Function.Arguments)
 	if piece.ID == "" && piece.Name == "" && piece.Arguments == "" {
-		return nil
+		return nil, nil
 	}
-	return piece
+	return piece, nil
+}
+
+// badCallIndex is a tool call index outside [0, agents.MaxToolCalls).
+type badCallIndex struct{ index int }
+
+func (e *badCallIndex) Error() string {
+	return fmt.Sprintf("the model sent tool call index %d (at most %d calls are taken)", e.index, agents.MaxToolCalls)
 }
 
 func (a *answer) nextIndex() int {

@@ -328,6 +328,9 @@ func (c *call) read(res *http.Response, emit func(agents.Delta) error) (agents.M
 				return agents.ModelResponse{}, c.failEvent(ch.Error)
 			}
 			if err := a.add(&ch, emit); err != nil {
+				if bad, ok := errors.AsType[*badCallIndex](err); ok {
+					return agents.ModelResponse{}, &agents.ModelError{Provider: c.p.cfg.Name, Message: bad.Error(), Err: bad}
+				}
 				// emit's own error, as the contract says; closing the body
 				// (deferred) drops the connection, which stops the model.
 				return agents.ModelResponse{}, err

@@ -134,13 +134,18 @@ func decodeCompletion(data []byte, a *answer) (failure string, err error) {
 				// arguments as an object rather than its text.
 				call.Function.Arguments = args.Raw
 			}
-			a.toolCall(call)
+			if _, err = a.toolCall(call); err != nil {
+				return false
+			}
 			i++
 			return true
 		})
+		if err != nil {
+			return false
+		}
 		a.finish = keep(choice.Get("finish_reason"))
 		a.finished = true
 		return false
 	})
-	return failure, nil
+	return failure, err
 }

@@ -694,3 +694,42 @@ func FuzzStream(f *testing.F) {
 		}
 	})
 }
+
+// TestBadToolCallIndex checks a tool call index no server should send is
+// the model's error, streamed or not, and nothing is emitted for it:
+// callers size tables by the index.
+func TestBadToolCallIndex(t *testing.T) {
+	t.Parallel()
+	many := make([]any, agents.MaxToolCalls+1)
+	for i := range many {
+		many[i] = map[string]any{"id": fmt.Sprintf("call_%d", i), "type": "function", "function": map[string]any{"name": "f", "arguments": "{}"}}
+	}
+	u := serve(t, func(w http.ResponseWriter, r *http.Request, body map[string]any) {
+		switch body["model"] {
+		case "negative":
+			sse(w, call(0, "call_a", "f", "{}"), call(-1, "call_b", "g", "{}"), finish("tool_calls"), done)
+		case "huge":
+			sse(w, call(1<<40, "call_a", "f", "{}"), finish("tool_calls"), done)
+		case "too-many":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, completion(map[string]any{"role": "assistant", "tool_calls": many}, "tool_calls", nil))
+		}
+	})
+	p := u.provider(openai.Config{})
+	for _, model := range []string{"negative", "huge"} {
+		var deltas []agents.Delta
+		_, err := p.Stream(context.Background(), agents.ModelRequest{Model: model}, collect(&deltas))
+		if me := modelError(t, err); !strings.Contains(me.Error(), "tool call index") {
+			t.Errorf("%s: error %q, want one naming the tool call index", model, me.Error())
+		}
+		for _, d := range deltas {
+			if tc := d.ToolCall; tc != nil && (tc.Index < 0 || tc.Index >= agents.MaxToolCalls) {
+				t.Errorf("%s: emitted %+v", model, tc)
+			}
+		}
+	}
+	_, err := p.Complete(context.Background(), agents.ModelRequest{Model: "too-many"})
+	if me := modelError(t, err); !strings.Contains(me.Error(), "tool call index 256") {
+		t.Errorf("too-many: error %q, want one naming tool call index 256", me.Error())
+	}
+}
