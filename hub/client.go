@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/atrium-hq/atrium/agents"
@@ -53,6 +54,30 @@ type watch struct {
 	ws   workspaces.WorkspaceID
 	chat workspaces.ChatID // empty for a workspace
 	role workspaces.Role
+	// present pairs the watch's presence join with exactly one leave: a
+	// disconnect can take the watch between the room's join and the
+	// presence's, and must then neither leave for it (another connection
+	// of the user would lose its count) nor let the join stay behind.
+	present atomic.Int32 // presenceNone, presenceJoined, presenceLeft
+}
+
+// States of watch.present.
+const (
+	presenceNone int32 = iota
+	presenceJoined
+	presenceLeft
+)
+
+// joinPresence counts w's connection present at key. It reports whether it
+// was the user's first, and ok false if w was left meanwhile: the join is
+// then undone and the caller fails the join.
+func (c *client) joinPresence(ctx context.Context, key string, w *watch) (first, ok bool) {
+	first = c.h.presence.join(ctx, key, c.user, c.email)
+	if !w.present.CompareAndSwap(presenceNone, presenceJoined) {
+		c.h.presence.leave(key, c.user) // never announced: nothing to take back
+		return false, false
+	}
+	return first, true
 }
 
 func newClient(h *Hub, t transport) *client {
@@ -246,12 +271,16 @@ func (c *client) joinChat(ctx context.Context, id workspaces.ChatID, since *uint
 		return nil, nil, err
 	}
 	filter := bus.ChatSubject(string(ws), string(id))
-	res, err := c.watch(ctx, "chat:"+string(id), filter, true, since, &watch{ws: ws, chat: id, role: role})
+	w := &watch{ws: ws, chat: id, role: role}
+	res, err := c.watch(ctx, "chat:"+string(id), filter, true, since, w)
 	if err != nil {
 		return nil, nil, err
 	}
 	key := presenceKey("chat", string(id))
-	first := c.h.presence.join(ctx, key, c.user, c.email)
+	first, ok := c.joinPresence(ctx, key, w)
+	if !ok {
+		return nil, nil, workspaces.E(workspaces.KindUnavailable, "connection closed")
+	}
 	people, err := c.h.presence.list(ctx, key)
 	if err != nil {
 		c.h.logger.Warn("presence list", "err", err)
@@ -259,7 +288,7 @@ func (c *client) joinChat(ctx context.Context, id workspaces.ChatID, since *uint
 	ack := map[string]any{"chat_id": id, "workspace_id": ws, "role": role, "seq": res.latest, "recovered": res.recovered, "presence": people}
 	return ack, func() {
 		res.then()
-		if first {
+		if first && w.present.Load() == presenceJoined {
 			c.h.presence.announce(ws, id, agents.EventPresenceJoined, c.user, c.email)
 		}
 	}, nil
@@ -279,12 +308,15 @@ func (c *client) joinWorkspace(ctx context.Context, id workspaces.WorkspaceID, s
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := c.watch(ctx, "workspace:"+string(id), bus.WorkspaceSubject(string(id)), false, since, &watch{ws: id, role: w.Role})
+	wt := &watch{ws: id, role: w.Role}
+	res, err := c.watch(ctx, "workspace:"+string(id), bus.WorkspaceSubject(string(id)), false, since, wt)
 	if err != nil {
 		return nil, nil, err
 	}
 	key := presenceKey("workspace", string(id))
-	c.h.presence.join(ctx, key, c.user, c.email)
+	if _, ok := c.joinPresence(ctx, key, wt); !ok {
+		return nil, nil, workspaces.E(workspaces.KindUnavailable, "connection closed")
+	}
 	people, err := c.h.presence.list(ctx, key)
 	if err != nil {
 		c.h.logger.Warn("presence list", "err", err)
@@ -352,15 +384,23 @@ func (c *client) watch(ctx context.Context, key, filter string, chat bool, since
 				recovered = false
 				break
 			}
+			// Events can leave the window while they are read: the replay
+			// must then be refused, not sent with a hole.
+			next := n + 1
 			err = c.h.log.Read(ctx, filter, cur, 0, func(e bus.Entry) error {
-				if e.Seq <= latest {
-					replay = append(replay, e)
+				if e.Seq != next {
+					return errGap
 				}
-				if e.Seq >= latest {
+				replay = append(replay, e)
+				if next++; next > latest {
 					return errDone
 				}
 				return nil
 			})
+			if err == errGap || (err == nil && next <= latest) {
+				recovered, replay = false, nil
+				break
+			}
 			if err != nil && err != errDone {
 				return fail(err)
 			}
@@ -390,7 +430,11 @@ func (c *client) watch(ctx context.Context, key, filter string, chat bool, since
 	}}, nil
 }
 
-var errDone = errors.New("done")
+// errDone and errGap end a replay's read: all read, or an event missing.
+var (
+	errDone = errors.New("done")
+	errGap  = errors.New("gap")
+)
 
 // unwatch leaves what key names, if watched.
 func (c *client) unwatch(key string) bool {
@@ -407,6 +451,9 @@ func (c *client) unwatch(key string) bool {
 }
 
 func (c *client) leftPresence(w *watch) {
+	if w.present.Swap(presenceLeft) != presenceJoined {
+		return // not joined yet (joinPresence undoes its own) or left already
+	}
 	if w.chat != "" {
 		if c.h.presence.leave(presenceKey("chat", string(w.chat)), c.user) {
 			c.h.presence.announce(w.ws, w.chat, agents.EventPresenceLeft, c.user, c.email)

@@ -1,6 +1,9 @@
 package hub
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // outbox is a client's bounded send queue. Producers never block: push
 // fails when the queue is full, and the caller disconnects the client. A
@@ -26,23 +29,29 @@ func newOutbox(limit int, drain func([][]byte) error) *outbox {
 }
 
 // push queues frame; it reports false if the queue is full or closed.
-func (o *outbox) push(frame []byte) bool { return o.add(frame, false, false) }
+func (o *outbox) push(frame []byte) bool { return o.add(frame, o.limit, false) }
 
 // pushInline is push, writing the frame at once on the caller's goroutine
 // when the queue is idle and the socket takes it. For a few clients per
 // caller only: writing to thousands in a row is slower than handing each
 // to its own writer.
-func (o *outbox) pushInline(frame []byte) bool { return o.add(frame, false, true) }
+func (o *outbox) pushInline(frame []byte) bool { return o.add(frame, o.limit, true) }
 
-// pushMust queues frame even past the limit (acks and control frames, which
-// a client only gets in answer to what it sent, and bounded replays). It
-// reports false if closed.
+// pushMust queues frame even past the limit (control frames and bounded
+// replays). It reports false if closed.
 // It writes inline like pushInline.
-func (o *outbox) pushMust(frame []byte) bool { return o.add(frame, true, true) }
+func (o *outbox) pushMust(frame []byte) bool { return o.add(frame, math.MaxInt, true) }
 
-func (o *outbox) add(frame []byte, force, inline bool) bool {
+// pushReply queues a frame that answers the client (an ack, a pong) past the
+// limit, up to twice it: a client that sends and never reads must not grow
+// the queue without end. It reports false if the queue is full or closed;
+// the caller then disconnects the client. It writes inline like pushInline.
+func (o *outbox) pushReply(frame []byte) bool { return o.add(frame, 2*o.limit, true) }
+
+// add queues frame unless the queue holds most frames already.
+func (o *outbox) add(frame []byte, most int, inline bool) bool {
 	o.mu.Lock()
-	if o.closed || (!force && len(o.frames) >= o.limit) {
+	if o.closed || len(o.frames) >= most {
 		o.mu.Unlock()
 		return false
 	}

@@ -142,23 +142,32 @@ func TestOutboxBoundsAndOrders(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("pushed %d frames with a limit of 2", n)
 	}
+	// Replies go past the limit, up to twice it; control frames past that.
+	replies := 0
+	for o.pushReply([]byte("reply")) {
+		replies++
+	}
+	if replies != 2 {
+		t.Fatalf("queued %d replies past a full queue with a limit of 2, want 2", replies)
+	}
 	if !o.pushMust([]byte("ack")) {
 		t.Fatal("pushMust refused")
 	}
 	close(release)
+	want := n + replies + 2
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		mu.Lock()
 		l := len(got)
 		mu.Unlock()
-		if l == n+2 || time.Now().After(deadline) {
+		if l == want || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(time.Millisecond)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != n+2 || got[0] != "a" || got[len(got)-1] != "ack" {
+	if len(got) != want || got[0] != "a" || got[len(got)-1] != "ack" {
 		t.Fatalf("drained %v", got)
 	}
 	o.close()

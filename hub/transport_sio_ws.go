@@ -171,7 +171,7 @@ func (t *wsConn) sioMessage(op byte, data []byte) error {
 	}
 	switch data[0] {
 	case '2': // a ping (probe): answer it
-		t.out.pushMust(textFrame(append([]byte{'3'}, data[1:]...)))
+		t.reply(textFrame(append([]byte{'3'}, data[1:]...)))
 	case '1': // close
 		go t.shutdown(closeNormal, "")
 	case '4':
@@ -240,7 +240,7 @@ func (t *wsConn) sioAck(id string, ack any) {
 		d = []byte(`{"ok":false,"error":{"code":"internal","message":"Internal server error"}}`)
 	}
 	b := append([]byte("43"+id+"["), d...)
-	t.out.pushMust(textFrame(append(b, ']')))
+	t.reply(textFrame(append(b, ']')))
 }
 
 // sioConnect authenticates CONNECT's auth object {token} or

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -20,8 +21,12 @@ type sseTransport struct {
 	done chan struct{}
 	once sync.Once
 
-	mu sync.Mutex // serializes writes to w
+	mu    sync.Mutex // serializes writes to w; guards ended
+	ended bool       // the handler is returning: w is no longer ours
 }
+
+// errSSEEnded is write's error once the handler has returned.
+var errSSEEnded = errors.New("hub: the event stream has ended")
 
 func (t *sseTransport) sendEvent(e *outEvent) bool  { return t.out.push(e.sseFrame()) }
 func (t *sseTransport) sendReplay(e *outEvent) bool { return t.out.pushMust(e.sseFrame()) }
@@ -39,6 +44,9 @@ func (t *sseTransport) close(reason string) {
 func (t *sseTransport) write(frames [][]byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.ended {
+		return errSSEEnded
+	}
 	t.rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	for _, f := range frames {
 		if _, err := t.w.Write(f); err != nil {
@@ -51,6 +59,20 @@ func (t *sseTransport) write(frames [][]byte) error {
 		return err
 	}
 	return nil
+}
+
+// finish ends t's use of its response before the handler returns: once it
+// has, net/http finishes the response and reuses its buffers, so a write
+// from t's outbox then would race with another request. A write in progress
+// is cut short by an expired deadline and waited for; later ones do nothing.
+func (t *sseTransport) finish() {
+	t.out.close()
+	t.rc.SetWriteDeadline(time.Now())
+	t.mu.Lock()
+	t.ended = true
+	t.mu.Unlock()
+	// What net/http still writes (an error, the last chunk) needs time.
+	t.rc.SetWriteDeadline(time.Time{})
 }
 
 func (h *Hub) serveChatSSE(w http.ResponseWriter, r *http.Request) {
@@ -71,6 +93,7 @@ func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request, workspace bool, i
 	}
 	t := &sseTransport{w: w, rc: http.NewResponseController(w), done: make(chan struct{})}
 	t.out = newOutbox(h.cfg.SendQueue, t.write)
+	defer t.finish()
 	c := newClient(h, t)
 	defer c.disconnected()
 	ctx := r.Context()
@@ -105,16 +128,13 @@ func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request, workspace bool, i
 	for {
 		select {
 		case <-ctx.Done():
-			t.out.close()
 			return
 		case <-h.ctx.Done():
 			t.close(reasonShutdown)
-			t.out.close()
 			return
 		case <-t.done:
 			// Let the disconnect reason go out, then end the response.
 			waitDrained(t.out, time.Second)
-			t.out.close()
 			return
 		case <-ping.C:
 			t.out.pushMust([]byte(": ping\n\n"))

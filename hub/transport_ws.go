@@ -240,7 +240,15 @@ func (t *wsConn) control(name string, data any) {
 	t.out.pushMust(textFrame(controlFrame(name, data)))
 }
 
-func (t *wsConn) ack(id json.RawMessage, ack any) { t.out.pushMust(textFrame(ackFrame(id, ack))) }
+func (t *wsConn) ack(id json.RawMessage, ack any) { t.reply(textFrame(ackFrame(id, ack))) }
+
+// reply queues a frame that answers the client's. A client whose answers
+// pile up unread is disconnected as a slow consumer.
+func (t *wsConn) reply(frame []byte) {
+	if !t.out.pushReply(frame) {
+		t.c.kick(reasonSlowConsumer)
+	}
+}
 
 func (t *wsConn) close(reason string) {
 	code, ok := closeCodes[reason]
@@ -382,7 +390,7 @@ func (t *wsConn) readFrames(initial []byte) error {
 func (t *wsConn) frame(f wsFrame) error {
 	switch f.op {
 	case opPing:
-		t.out.pushMust(serverFrame(opPong, f.payload))
+		t.reply(serverFrame(opPong, f.payload))
 	case opPong:
 	case opClose:
 		code, _, err := closePayload(f.payload)
