@@ -13,6 +13,7 @@ import (
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/persistence/bus"
 	"github.com/atrium-hq/atrium/workspaces"
+	"github.com/nats-io/nats.go"
 )
 
 // Deps are what a Hub needs.
@@ -24,6 +25,10 @@ type Deps struct {
 	// Presence is the table shared by all nodes; nil keeps presence local
 	// to this node.
 	Presence *bus.Presence
+	// Access brings notices that someone lost access to a workspace, from
+	// any node (workspaces.Config.AccessChanged sends them); the watches
+	// they affect are checked again. Nil: access is checked at join only.
+	Access *bus.Access
 }
 
 // Config tunes a Hub. The zero value works.
@@ -73,7 +78,8 @@ type Hub struct {
 	rooms map[string]*room // by filter subject
 
 	clients atomic.Int64
-	wg      sync.WaitGroup // background loops
+	wg      sync.WaitGroup     // background loops
+	access  *nats.Subscription // Deps.Access's notices; nil without
 }
 
 // New returns a Hub. It starts the presence loop; Close stops it.
@@ -115,6 +121,15 @@ func New(deps Deps, cfg Config) *Hub {
 	h.ws = newWSServer(h)
 	h.wg.Add(1)
 	go func() { defer h.wg.Done(); h.presence.run(ctx) }()
+	if deps.Access != nil {
+		sub, err := deps.Access.Subscribe(func(ws, user string) {
+			h.accessChanged(workspaces.WorkspaceID(ws), workspaces.UserID(user))
+		})
+		if err != nil {
+			h.logger.Warn("access notices: access is checked at join only", "err", err)
+		}
+		h.access = sub
+	}
 	return h
 }
 
@@ -149,6 +164,9 @@ func (h *Hub) Clients() int64 { return h.clients.Load() }
 // Close disconnects every client with the reason "server_shutdown" and
 // stops the hub's loops.
 func (h *Hub) Close() {
+	if h.access != nil {
+		h.access.Unsubscribe()
+	}
 	h.cancel()
 	h.sio.close()
 	h.ws.close()

@@ -69,7 +69,12 @@ func newEnvWith(t *testing.T, echoCfg echo.Config, cfg hub.Config) *env {
 	}
 	t.Cleanup(func() { b.Close() })
 	e.nats = b
-	e.ws = workspaces.New(e.db, workspaces.Config{})
+	access := b.Access()
+	e.ws = workspaces.New(e.db, workspaces.Config{AccessChanged: func(ws workspaces.WorkspaceID, user workspaces.UserID) {
+		if err := access.Changed(string(ws), string(user)); err != nil {
+			t.Errorf("access notice: %v", err)
+		}
+	}})
 	e.tokens = workspaces.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour, nil)
 	e.addNode(b, echoCfg)
 
@@ -120,7 +125,7 @@ func (e *env) addNode(b *bus.Bus, echoCfg echo.Config) *node {
 	runner := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: models{echo.Name: echo.New(echoCfg)}})
 	done := make(chan struct{})
 	go func() { runner.Run(ctx); close(done) }()
-	h := hub.New(hub.Deps{Workspaces: e.ws, Conversations: conv, Tokens: e.tokens, Presence: pres}, e.hubCfg)
+	h := hub.New(hub.Deps{Workspaces: e.ws, Conversations: conv, Tokens: e.tokens, Presence: pres, Access: b.Access()}, e.hubCfg)
 	mux := http.NewServeMux()
 	for _, p := range hub.Patterns {
 		mux.Handle(p, h.Handler())

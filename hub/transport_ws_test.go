@@ -272,3 +272,85 @@ func TestWorkspaceWatchersSeeEveryChat(t *testing.T) {
 	c.until(isType(agents.EventTyping))
 	_ = a
 }
+
+// TestRemovedMemberStopsWatchingAtOnce checks that access lost while
+// connected ends the watches it allowed, on every node, without waiting
+// for the credentials to expire: a token client is told which watch ended
+// and keeps its connection; a connection-string client is disconnected
+// with auth_revoked.
+func TestRemovedMemberStopsWatchingAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
+	a, b := e.nodes[0], e.addNode(e.nats, echo.Config{Tokens: 3, Rate: -1})
+	ctx := context.Background()
+	viewer := e.dial(b, "token="+e.token(e.viewer))
+	mustOK(t, "join", viewer.send("join", map[string]any{"chat_id": e.chat}))
+	mustOK(t, "join_workspace", viewer.send("join_workspace", map[string]any{"workspace_id": e.wsID}))
+	g, err := e.ws.AuthorizeChat(ctx, e.member.ID, e.chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := e.dial(a, "connection_string="+g.Token)
+	if f := <-member.other; f.Type != "joined" {
+		t.Fatalf("first frame %s %s", f.Type, f.Data)
+	}
+
+	if err := e.ws.RemoveMember(ctx, e.owner.ID, e.wsID, e.viewer.ID); err != nil {
+		t.Fatal(err)
+	}
+	ended := map[string]bool{}
+	for len(ended) < 2 {
+		select {
+		case f := <-viewer.other:
+			var d struct {
+				ChatID      string `json:"chat_id"`
+				WorkspaceID string `json:"workspace_id"`
+				Reason      string `json:"reason"`
+			}
+			json.Unmarshal(f.Data, &d)
+			if f.Type != "access_revoked" || d.WorkspaceID != string(e.wsID) || d.Reason == "" {
+				t.Fatalf("viewer got %s %s, want access_revoked", f.Type, f.Data)
+			}
+			ended[d.ChatID] = true // "" for the workspace
+		case err := <-viewer.closed:
+			t.Fatalf("the viewer's connection closed: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the viewer was told of %d ended watches, want 2", len(ended))
+		}
+	}
+	if !ended[string(e.chat)] || !ended[""] {
+		t.Fatalf("ended watches %v, want the chat and the workspace", ended)
+	}
+	mustFail(t, "join after removal", viewer.send("join", map[string]any{"chat_id": e.chat}), "forbidden")
+
+	// The member's connection string stops with its access.
+	if err := e.ws.RemoveMember(ctx, e.owner.ID, e.wsID, e.member.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-member.closed:
+		if websocket.CloseStatus(err) != 4003 {
+			t.Fatalf("closed with %v, want 4003 (auth_revoked)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the removed member's connection stayed open")
+	}
+
+	// The owner's run reaches the owner, and nothing of it the viewer.
+	owner := e.dial(a, "token="+e.token(e.owner))
+	mustOK(t, "join", owner.send("join", map[string]any{"chat_id": e.chat}))
+	mustOK(t, "message", owner.send("message", map[string]any{"chat_id": e.chat, "message_string": e.messageString(e.owner), "content": "hi"}))
+	owner.until(isType(agents.EventRunCompleted))
+	for {
+		select {
+		case ev := <-viewer.events:
+			// Presence events from before the removal may still wait.
+			if ev.Type == agents.EventMessageCreated || strings.HasPrefix(string(ev.Type), "run.") {
+				t.Fatalf("the removed viewer got %s", ev.Type)
+			}
+			continue
+		default:
+		}
+		break
+	}
+}

@@ -93,6 +93,7 @@ func (s *Service) DeleteChat(ctx context.Context, user UserID, id ChatID) error 
 	if err != nil {
 		return Internal("delete chat", err)
 	}
+	s.accessChanged(c.WorkspaceID, "")
 	return nil
 }
 

@@ -105,5 +105,6 @@ func (s *Service) RemoveMember(ctx context.Context, caller UserID, id WorkspaceI
 		Where("workspace_id = ? AND created_by = ?", string(id), string(user)).Exec(ctx); err != nil {
 		return Internal("revoke member strings", err)
 	}
+	s.accessChanged(id, user)
 	return nil
 }

@@ -30,6 +30,10 @@ type Config struct {
 	// A revoked key stops working at once on the node that revokes it,
 	// and within KeyCacheTTL on the others. Zero reads it every time.
 	KeyCacheTTL time.Duration
+	// AccessChanged, when set, is called after someone lost access to
+	// workspace ws: user was removed, or (user empty) the workspace or one
+	// of its chats was deleted. The live hubs re-check their connections.
+	AccessChanged func(ws WorkspaceID, user UserID)
 }
 
 // Service is the workspaces domain over a SQL database. Safe for concurrent use.
@@ -51,6 +55,13 @@ type Service struct {
 
 // forgetGrants drops every cached chat string: someone's access changed.
 func (s *Service) forgetGrants() { s.grants.Clear() }
+
+// accessChanged tells cfg.AccessChanged, if set.
+func (s *Service) accessChanged(ws WorkspaceID, user UserID) {
+	if s.cfg.AccessChanged != nil {
+		s.cfg.AccessChanged(ws, user)
+	}
+}
 
 // New returns a Service on db, which must be migrated.
 func New(db *sqldb.DB, cfg Config) *Service {

@@ -181,6 +181,7 @@ func (s *Service) DeleteWorkspace(ctx context.Context, user UserID, id Workspace
 	if err != nil {
 		return Internal("delete workspace", err)
 	}
+	s.accessChanged(id, "")
 	return nil
 }
 

@@ -157,8 +157,16 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	// user's requests for a second (a revoked key stops at once on the
 	// node that revokes it); direct model calls are charged in batches
 	// (charger).
+	// Access taken away (a member removed, a workspace or chat deleted)
+	// reaches every node's hub, which ends the live watches it allowed.
+	access := nats.Access()
 	ws := workspaces.New(db, workspaces.Config{ConnectionStringTTL: cfg.connTTL, MessageStringTTL: cfg.msgTTL, FreeCredits: free,
-		CreditCheckTTL: time.Second, KeyCacheTTL: time.Second})
+		CreditCheckTTL: time.Second, KeyCacheTTL: time.Second,
+		AccessChanged: func(id workspaces.WorkspaceID, user workspaces.UserID) {
+			if err := access.Changed(string(id), string(user)); err != nil {
+				logger.Warn("access notice", "workspace", id, "err", err)
+			}
+		}})
 	charger := workspaces.NewCharger(ws, workspaces.ChargerConfig{Logger: logger})
 	chargerCtx, stopCharger := context.WithCancel(context.WithoutCancel(ctx))
 	chargerDone := make(chan struct{})
@@ -224,7 +232,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	}
 	var live *hub.Hub
 	if cfg.roles.hub {
-		live = hub.New(hub.Deps{Logger: logger, Workspaces: ws, Conversations: conv, Tokens: tokens, Presence: presenceTable},
+		live = hub.New(hub.Deps{Logger: logger, Workspaces: ws, Conversations: conv, Tokens: tokens, Presence: presenceTable, Access: access},
 			hub.Config{Node: cfg.node, SendQueue: cfg.sendQueue})
 		for _, p := range hub.Patterns {
 			root.Handle(p, live.Handler())
