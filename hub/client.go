@@ -410,9 +410,19 @@ func (c *client) watch(ctx context.Context, key, filter string, chat bool, since
 				break
 			}
 			err := c.h.log.Read(ctx, filter, n+1, latest, func(e bus.Entry) error {
+				if len(replay) >= c.h.cfg.MaxWorkspaceReplay {
+					return errGap // too far behind: read the chats over REST
+				}
 				replay = append(replay, e)
 				return nil
 			})
+			if err == nil {
+				err = c.workspaceReplayWhole(ctx, replay)
+			}
+			if err == errGap {
+				recovered, replay = false, nil
+				break
+			}
 			if err != nil {
 				return fail(err)
 			}
@@ -428,6 +438,33 @@ func (c *client) watch(ctx context.Context, key, filter string, chat bool, since
 			c.kick(reasonSlowConsumer)
 		}
 	}}, nil
+}
+
+// workspaceReplayWhole returns errGap if replay, a workspace's events after
+// a cursor, may lack some: the log keeps a count of events per chat, so a
+// chat's older events can be gone while the cursor is still in the log.
+// For each chat, the event before its first replayed one must still be
+// kept (it is then at or before the cursor, as the replay has every event
+// after it), or the replay must start the chat.
+func (c *client) workspaceReplayWhole(ctx context.Context, replay []bus.Entry) error {
+	checked := make(map[string]bool)
+	for _, e := range replay {
+		if checked[e.Subject] {
+			continue
+		}
+		checked[e.Subject] = true
+		if e.Seq == 1 {
+			continue
+		}
+		first, ok, err := c.h.log.Next(ctx, e.Subject, 1)
+		if err != nil {
+			return err
+		}
+		if !ok || first.Seq >= e.Seq {
+			return errGap
+		}
+	}
+	return nil
 }
 
 // errDone and errGap end a replay's read: all read, or an event missing.

@@ -45,6 +45,10 @@ type Config struct {
 	// RecentEvents is how many recent events each room keeps in memory to
 	// replay without reading the chat log. Zero means 1024.
 	RecentEvents int
+	// MaxWorkspaceReplay is the most events a join_workspace with since
+	// replays; further behind, it answers recovered: false. Zero means
+	// 10,000.
+	MaxWorkspaceReplay int
 	// RefreshBefore is how long before a connection's credentials expire the
 	// client is asked to refresh them. Zero means one minute.
 	RefreshBefore time.Duration
@@ -97,6 +101,9 @@ func New(deps Deps, cfg Config) *Hub {
 	}
 	if cfg.RecentEvents <= 0 {
 		cfg.RecentEvents = 1024
+	}
+	if cfg.MaxWorkspaceReplay <= 0 {
+		cfg.MaxWorkspaceReplay = 10000
 	}
 	if cfg.RefreshBefore <= 0 {
 		cfg.RefreshBefore = time.Minute

@@ -47,6 +47,8 @@ type env struct {
 	tokens *workspaces.Tokens
 	nodes  []*node
 	hubCfg hub.Config
+	// perChat is the chat log's window (0: its default).
+	perChat int64
 
 	owner, member, viewer workspaces.User
 	wsID                  workspaces.WorkspaceID
@@ -58,11 +60,15 @@ func newEnv(t *testing.T, echoCfg echo.Config) *env {
 	return newEnvWith(t, echoCfg, hub.Config{SendQueue: 4096, MaxFrameBytes: 16 << 10})
 }
 
-// newEnvWith is newEnv with the hubs configured by cfg.
-func newEnvWith(t *testing.T, echoCfg echo.Config, cfg hub.Config) *env {
+// newEnvWith is newEnv with the hubs configured by cfg, and the env by opts
+// before its first node starts.
+func newEnvWith(t *testing.T, echoCfg echo.Config, cfg hub.Config, opts ...func(*env)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, db: sqldbtest.Open(t), hubCfg: cfg}
+	for _, o := range opts {
+		o(e)
+	}
 	b, err := bus.Start(ctx, bus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +115,7 @@ func newEnvWith(t *testing.T, echoCfg echo.Config, cfg hub.Config) *env {
 func (e *env) addNode(b *bus.Bus, echoCfg echo.Config) *node {
 	t := e.t
 	ctx, cancel := context.WithCancel(context.Background())
-	log, err := b.ChatLog(ctx, bus.ChatLogConfig{})
+	log, err := b.ChatLog(ctx, bus.ChatLogConfig{PerChat: e.perChat})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +238,7 @@ type ack struct {
 		Message string `json:"message"`
 	} `json:"error"`
 	Seq       uint64            `json:"seq"`
+	Cursor    uint64            `json:"cursor"`
 	Recovered bool              `json:"recovered"`
 	Presence  []json.RawMessage `json:"presence"`
 	MessageID string            `json:"message_id"`

@@ -11,6 +11,7 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/provider/echo"
+	"github.com/atrium-hq/atrium/hub"
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
@@ -352,5 +353,60 @@ func TestRemovedMemberStopsWatchingAtOnce(t *testing.T) {
 		default:
 		}
 		break
+	}
+}
+
+// TestWorkspaceResumeNeverReplaysAHole checks join_workspace's since: the
+// log keeps a count of events per chat, so one busy chat can lose events
+// after a cursor that the log as a whole still holds. Such a resume must
+// answer recovered: false rather than replay the other chats' events
+// without the lost ones; a resume within every chat's window replays all.
+func TestWorkspaceResumeNeverReplaysAHole(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, echo.Config{Tokens: 3, Rate: -1}, hub.Config{SendQueue: 4096, MaxFrameBytes: 16 << 10}, func(e *env) { e.perChat = 5 })
+	n := e.nodes[0]
+	ctx := context.Background()
+	quiet, _, err := e.ws.CreateChat(ctx, e.owner.ID, e.wsID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watcher := e.dial(n, "token="+e.token(e.viewer))
+	mustOK(t, "join_workspace", watcher.send("join_workspace", map[string]any{"workspace_id": e.wsID}))
+	owner := e.dial(n, "token="+e.token(e.owner))
+	g, err := e.ws.AuthorizeMessage(ctx, e.owner.ID, quiet.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The quiet chat's events stay in the log (one of them drops out of
+	// its window of 5), so the log's first event is older than the cursor.
+	mustOK(t, "message", owner.send("message", map[string]any{"chat_id": quiet.ID, "message_string": g.Token, "content": "early"}))
+	watcher.until(isType(agents.EventRunCompleted))
+	cursor := mustOK(t, "join_workspace", watcher.send("join_workspace", map[string]any{"workspace_id": e.wsID})).Cursor
+
+	// The busy chat then has more events than its window.
+	for range 2 {
+		mustOK(t, "message", owner.send("message", map[string]any{"chat_id": e.chat, "message_string": e.messageString(e.owner), "content": "busy"}))
+		watcher.until(isType(agents.EventRunCompleted))
+	}
+	late := e.dial(n, "token="+e.token(e.viewer))
+	a := mustOK(t, "resume from before the busy chat's window", late.send("join_workspace", map[string]any{"workspace_id": e.wsID, "since": cursor}))
+	if a.Recovered {
+		t.Fatalf("resume from cursor %d = %+v, want recovered: false", cursor, a)
+	}
+	select {
+	case ev := <-late.events:
+		t.Fatalf("a refused resume replayed %s", ev.Type)
+	default:
+	}
+
+	// Within the window: the last two events come back.
+	again := e.dial(n, "token="+e.token(e.viewer))
+	a = mustOK(t, "resume within the window", again.send("join_workspace", map[string]any{"workspace_id": e.wsID, "since": a.Cursor - 2}))
+	if !a.Recovered {
+		t.Fatalf("resume within the window = %+v, want recovered", a)
+	}
+	got := again.until(isType(agents.EventRunCompleted))
+	if len(got) != 2 {
+		t.Fatalf("replayed %d events, want 2: %v", len(got), summary(got))
 	}
 }
