@@ -2,6 +2,8 @@ package hub_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,5 +107,40 @@ func TestResumeOnAnotherNodeAfterTheFirstStops(t *testing.T) {
 	full := watcher.until(isType(agents.EventRunCompleted))
 	if full[len(full)-1].Seq != got[len(got)-1].Seq {
 		t.Fatalf("the resumed client ended at %d, the watcher at %d", got[len(got)-1].Seq, full[len(full)-1].Seq)
+	}
+}
+
+// TestPresenceAcrossNodesIsOnePerson checks presence events count people,
+// not nodes: a user watching a chat on two nodes joins once, stays when
+// they leave one node, and leaves when they leave the last.
+func TestPresenceAcrossNodesIsOnePerson(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
+	a, b := e.nodes[0], e.addNode(e.nats, echo.Config{Tokens: 3, Rate: -1})
+	watcher := e.dial(a, "token="+e.token(e.owner))
+	mustOK(t, "join", watcher.send("join", map[string]any{"chat_id": e.chat}))
+	onA := e.dial(a, "token="+e.token(e.member))
+	onB := e.dial(b, "token="+e.token(e.member))
+	mustOK(t, "member joins on A", onA.send("join", map[string]any{"chat_id": e.chat}))
+	mustOK(t, "member joins on B", onB.send("join", map[string]any{"chat_id": e.chat}))
+	mustOK(t, "member leaves A", onA.send("leave", map[string]any{"chat_id": e.chat}))
+	mustOK(t, "member leaves B", onB.send("leave", map[string]any{"chat_id": e.chat}))
+	// Then a marker, so everything before it has arrived.
+	mustOK(t, "typing", watcher.send("typing", map[string]any{"chat_id": e.chat}))
+	var got []string
+	for _, ev := range watcher.until(isType(agents.EventTyping)) {
+		if ev.Type == agents.EventPresenceJoined || ev.Type == agents.EventPresenceLeft {
+			var d struct {
+				User struct {
+					Email string `json:"email"`
+				} `json:"user"`
+			}
+			json.Unmarshal(ev.Data, &d)
+			got = append(got, string(ev.Type)+" "+d.User.Email)
+		}
+	}
+	want := []string{"presence.joined owner@x.io", "presence.joined member@x.io", "presence.left member@x.io"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("presence events %q, want %q", got, want)
 	}
 }

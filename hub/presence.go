@@ -43,7 +43,7 @@ func (p *presence) entry(key string, user workspaces.UserID) string {
 }
 
 // join counts one more connection of user at key; it reports whether the
-// user was not there before (on this node).
+// user was not there before (on any node).
 func (p *presence) join(ctx context.Context, key string, user workspaces.UserID, email string) bool {
 	p.mu.Lock()
 	users := p.local[key]
@@ -64,11 +64,25 @@ func (p *presence) join(ctx context.Context, key string, user workspaces.UserID,
 		if err := p.store.Put(ctx, p.entry(key, user), v); err != nil {
 			p.h.logger.Warn("presence write", "err", err)
 		}
+		// Present on another node already: nobody new arrived.
+		first = !p.elsewhere(ctx, key, user)
 	}
 	return first
 }
 
-// leave counts one connection fewer; it reports whether it was the user's last.
+// elsewhere reports whether user is present at key on another node.
+func (p *presence) elsewhere(ctx context.Context, key string, user workspaces.UserID) bool {
+	entries, err := p.store.List(ctx, key+".*."+string(user))
+	if err != nil {
+		p.h.logger.Warn("presence list", "err", err)
+		return false
+	}
+	delete(entries, p.entry(key, user))
+	return len(entries) > 0
+}
+
+// leave counts one connection fewer; it reports whether it was the user's
+// last (on any node).
 func (p *presence) leave(key string, user workspaces.UserID) bool {
 	p.mu.Lock()
 	u := p.local[key][user]
@@ -92,6 +106,8 @@ func (p *presence) leave(key string, user workspaces.UserID) bool {
 		if err := p.store.Delete(ctx, p.entry(key, user)); err != nil {
 			p.h.logger.Warn("presence delete", "err", err)
 		}
+		// Still present on another node: nobody left.
+		return !p.elsewhere(ctx, key, user)
 	}
 	return true
 }
