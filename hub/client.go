@@ -179,7 +179,11 @@ func (c *client) onTimer() {
 	c.timer = time.AfterFunc(left, c.onTimer)
 	c.mu.Unlock()
 	if warn {
-		c.t.control("auth_expiring", map[string]any{"expires_at": exp.UTC().Format(time.RFC3339), "refresh_with": "refresh"})
+		how := "refresh" // the event that brings new credentials
+		if _, ok := c.t.(*sseTransport); ok {
+			how = "reconnect" // read-only: a new request with new credentials
+		}
+		c.t.control("auth_expiring", map[string]any{"expires_at": exp.UTC().Format(time.RFC3339), "refresh_with": how})
 	}
 }
 

@@ -84,3 +84,41 @@ func FuzzParseClientFrame(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSIOPacket feeds arbitrary bytes to the native Socket.IO packet
+// decoder: it must never panic, and what it accepts must have a known type,
+// an ack id of digits that an ack frame can carry, and a namespace that is
+// empty or starts with '/'.
+func FuzzParseSIOPacket(f *testing.F) {
+	for _, seed := range []string{
+		`0{"token":"x"}`, `2["join",{"chat_id":"a"}]`, `21["join",{}]`, `2/admin,3["x"]`, `0/admin,`, `0/`,
+		`51-["x",{"_placeholder":true,"num":0}]`, `5-`, `5`, `6/a,1-9[]`, `1`, `7`, ``, `2999999999999999999999["x"]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pk, ok := parseSIOPacket(data)
+		if !ok {
+			return
+		}
+		if pk.typ < '0' || pk.typ > '6' {
+			t.Fatalf("accepted type %q from %q", pk.typ, data)
+		}
+		if len(pk.ackID) > 18 {
+			t.Fatalf("ack id %q from %q is too long", pk.ackID, data)
+		}
+		for _, c := range []byte(pk.ackID) {
+			if c < '0' || c > '9' {
+				t.Fatalf("ack id %q from %q is not digits", pk.ackID, data)
+			}
+		}
+		if pk.namespace != "" && pk.namespace[0] != '/' {
+			t.Fatalf("namespace %q from %q", pk.namespace, data)
+		}
+		ack, _ := json.Marshal(failure(invalid("x")))
+		frame := "43" + pk.ackID + "[" + string(ack) + "]"
+		if !json.Valid([]byte(frame[2+len(pk.ackID):])) {
+			t.Fatalf("ack frame %q is not an id and a JSON array", frame)
+		}
+	})
+}

@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/atrium-hq/atrium/workspaces"
 )
 
 const (
@@ -203,6 +205,9 @@ func (t *wsConn) sioPacket(pk sioPacket) error {
 		go t.shutdown(closeNormal, "")
 	case '2', '5':
 		if !connected {
+			// socket.io-client waits for CONNECT before it emits; another
+			// client that does not is told rather than left waiting.
+			t.sioAck(pk.ackID, failure(workspaces.E(workspaces.KindUnauthenticated, "Connect (CONNECT with auth) before sending events")))
 			return nil
 		}
 		var args []json.RawMessage

@@ -73,6 +73,12 @@ func TestSocketIOOverWebSocketNatively(t *testing.T) {
 		t.Fatalf("open %v", open)
 	}
 
+	// An event before CONNECT is answered, not left waiting.
+	c.send(`427["join",{"chat_id":"x"}]`)
+	if p := c.expect("437["); !strings.Contains(p, `"code":"unauthenticated"`) {
+		t.Fatalf("ack before connect %q", p)
+	}
+
 	// Bad credentials, another namespace: CONNECT_ERROR; the client may retry.
 	c.send(`40{"token":"nope"}`)
 	if p := c.expect("44"); !strings.Contains(p, `"code":"unauthenticated"`) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -198,5 +199,28 @@ func TestExpiringTokenAsksForRefreshThenDisconnects(t *testing.T) {
 			t.Fatalf("refreshed client disconnected: %v", err)
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// TestSSEExpiringTokenAsksForAReconnect checks a read-only stream is not
+// told to send a refresh it cannot send, and ends when its token does.
+func TestSSEExpiringTokenAsksForAReconnect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
+	short := workspaces.NewTokens([]byte(strings.Repeat("k", 32)), 2*time.Second, nil)
+	tok, _, _ := short.Issue(e.member.ID)
+	_, events := openSSE(t, e.nodes[0].srv.URL+"/chat/"+string(e.chat)+"/events?token="+tok, nil)
+	var got []string
+	for ev := range events {
+		got = append(got, ev.event)
+		if ev.event == "auth_expiring" && !strings.Contains(ev.data, `"refresh_with":"reconnect"`) {
+			t.Fatalf("auth_expiring %s, want refresh_with reconnect", ev.data)
+		}
+		if ev.event == "disconnect_reason" && !strings.Contains(ev.data, "auth_expired") {
+			t.Fatalf("disconnect_reason %s, want auth_expired", ev.data)
+		}
+	}
+	if !slices.Contains(got, "auth_expiring") || !slices.Contains(got, "disconnect_reason") {
+		t.Fatalf("events %q, want auth_expiring and disconnect_reason before the end", got)
 	}
 }
