@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -35,11 +36,20 @@ func (echoTool) Call(_ context.Context, in agents.ToolInput) (agents.ToolOutput,
 // (10 tokens, no delay) and echoTool.
 func newRunningEnv(t *testing.T) *env {
 	t.Helper()
+	return newRunningEnvWith(t, gateway.Config{}, nil, nil)
+}
+
+// newRunningEnvWith is newRunningEnv with cfg, and models added to the
+// catalogue, served by upstreams.
+func newRunningEnvWith(t *testing.T, cfg gateway.Config, models []agents.Model, upstreams map[string]agents.Provider) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	db := sqldbtest.Open(t)
 	ws := workspaces.New(db, workspaces.Config{})
 	ag := agents.New(db, ws)
-	catalogue, err := agents.NewCatalogue(agents.BuiltinModels(), map[string]agents.Provider{"echo": echo.New(echo.Config{Tokens: 10, Rate: -1})}, "")
+	ups := map[string]agents.Provider{"echo": echo.New(echo.Config{Tokens: 10, Rate: -1})}
+	maps.Copy(ups, upstreams)
+	catalogue, err := agents.NewCatalogue(append(agents.BuiltinModels(), models...), ups, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +78,7 @@ func newRunningEnv(t *testing.T) *env {
 	h := gateway.NewServer(gateway.Deps{
 		Logger: slog.New(slog.DiscardHandler), Workspaces: ws, Agents: ag, Tokens: tokens, Conversations: conv, Catalogue: catalogue, Files: files,
 		CustomTools: customTools, Checks: map[string]func(context.Context) error{"database": db.Ping},
-	}, gateway.Config{})
+	}, cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{db: db, srv: srv, ws: ws, ag: ag, conv: conv, tokens: tokens}
@@ -77,7 +87,13 @@ func newRunningEnv(t *testing.T) *env {
 // publishedAgent creates, publishes and keys an echo agent of owner.
 func (e *env) publishedAgent(t *testing.T, owner, config string) (id, key string) {
 	t.Helper()
-	st, body := e.do(t, "POST", "/api/agents/", owner, `{"name":"Echo","model_id":"echo","configuration":`+config+`}`)
+	return e.publishedAgentOf(t, owner, "echo", config)
+}
+
+// publishedAgentOf is publishedAgent with another model.
+func (e *env) publishedAgentOf(t *testing.T, owner, model, config string) (id, key string) {
+	t.Helper()
+	st, body := e.do(t, "POST", "/api/agents/", owner, `{"name":"Echo","model_id":"`+model+`","configuration":`+config+`}`)
 	if st != 201 {
 		t.Fatalf("create agent = %d %v", st, body)
 	}
@@ -444,12 +460,35 @@ func TestCreditsRunOutWith402(t *testing.T) {
 	if st, _ := e.do(t, "POST", "/v1/"+id, "", ""); st == 402 {
 		t.Fatal("an unauthenticated request learned about credits")
 	}
+	// Seed 001's chat API refuses a catalogue model, streamed or not, as
+	// the completions endpoint does (a direct model call is the caller's
+	// to pay), and an agent as the model; in seed 001's error shape.
+	for _, tc := range []struct{ path, auth, body string }{
+		{"/v1/chat/completions", owner, `{"model":"echo","messages":[{"role":"user","content":"x"}]}`},
+		{"/v1/chat/completions", owner, `{"model":"echo","stream":true,"messages":[{"role":"user","content":"x"}]}`},
+		{"/v1/api/chat", owner, `{"model":"echo","message":"x"}`},
+		{"/v1/api/chat", owner, `{"model":"echo","message":"x","stream":true}`},
+		{"/v1/api/chat", owner, `{"model":"echo","message":"x","stream":true,"streamType":"text"}`},
+		{"/v1/api/chat", key, `{"message":"x","stream":true}`},
+	} {
+		st, raw, _ := e.send(t, "POST", tc.path, map[string]string{"Authorization": "Bearer " + tc.auth, "Content-Type": "application/json"}, tc.body)
+		var body struct {
+			Error struct{ Type, Code, Message string }
+		}
+		json.Unmarshal([]byte(raw), &body)
+		if st != 402 || body.Error.Type != "insufficient_quota" || body.Error.Code != "insufficient_credits" || !strings.Contains(body.Error.Message, "credits have run out") {
+			t.Errorf("%s %s = %d %s, want 402 insufficient_credits", tc.path, tc.body, st, raw)
+		}
+	}
 	// A grant restores service.
 	if err := e.ws.GrantCredits(ctx, workspaces.UserID(ownerID), 100, "purchase"); err != nil {
 		t.Fatal(err)
 	}
 	if st, body := e.withKey(t, "POST", "/api/v1/chat", key, `{"message":"x"}`); st != 200 {
 		t.Fatalf("after a grant = %d %v", st, body)
+	}
+	if st, raw, _ := e.send(t, "POST", "/v1/api/chat", map[string]string{"Authorization": "Bearer " + owner}, `{"model":"echo","message":"x"}`); st != 200 {
+		t.Fatalf("model chat after a grant = %d %s", st, raw)
 	}
 }
 

@@ -50,6 +50,13 @@ const (
 	fakeHang    = "fake-hang"    // "thinking", then holds the stream until the request ends
 )
 
+// Priced models, served by the fake upstream's: a token in costs 1
+// credit, a token out 2 (fakeText's answer costs 11 + 2×2).
+const (
+	pricedText = "priced-text" // fakeText
+	pricedHang = "priced-hang" // fakeHang
+)
+
 // oaiChunk is a chat.completion.chunk with one choice, as OpenAI writes it.
 func oaiChunk(delta map[string]any, finish any) string {
 	return jsonBody(map[string]any{
@@ -233,6 +240,9 @@ func newOAIEnv(t *testing.T, cfg gateway.Config) *oaiEnv {
 	models := agents.BuiltinModels()
 	for _, name := range []string{fakeText, fakeNoUsage, fakeTools, fake429, fake500, fake400, fakeCut, fakeSlow, fakeHang} {
 		models = append(models, agents.Model{Name: name, Upstream: "openai"})
+	}
+	for name, up := range map[string]string{pricedText: fakeText, pricedHang: fakeHang} {
+		models = append(models, agents.Model{Name: name, Upstream: "openai", UpstreamModel: up, InputPrice: 1e6, OutputPrice: 2e6})
 	}
 	catalogue, err := agents.NewCatalogue(models, map[string]agents.Provider{
 		"echo":   echo.New(echo.Config{Rate: -1, Tokens: 30}),

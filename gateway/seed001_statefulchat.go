@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/workspaces"
@@ -146,12 +147,13 @@ func (s *server) handleStatefulChat() http.Handler {
 			}
 			agent = &a
 		}
-		chat := &chatStream{w: w, data: req.StreamType != "text", on: req.Stream}
+		chat := &chatStream{w: w, ping: s.streamPing(), data: req.StreamType != "text", on: req.Stream}
+		defer chat.close() // when a provider panics, too
 		if agent != nil {
 			s.statefulAgentChat(r, chat, *agent, req, msgs)
 			return
 		}
-		s.statefulModelChat(r, chat, req, msgs)
+		s.statefulModelChat(r, chat, caller.user, req, msgs)
 	})
 }
 
@@ -192,92 +194,111 @@ func (s *server) statefulAgentChat(r *http.Request, chat *chatStream, a agents.A
 }
 
 // statefulModelChat answers with a catalogue model directly; a client that
-// leaves cancels the model call.
-func (s *server) statefulModelChat(r *http.Request, chat *chatStream, req statefulChatRequest, msgs []agents.ModelMessage) {
+// leaves cancels the model call. As on the completions endpoints, the
+// caller pays: refused with 402 when out of credits, charged for what the
+// model produced (also when the client left half-way).
+func (s *server) statefulModelChat(r *http.Request, chat *chatStream, user workspaces.UserID, req statefulChatRequest, msgs []agents.ModelMessage) {
 	if why := s.Catalogue.Why(req.Model); why != "" {
 		chatError(chat.w, http.StatusServiceUnavailable, oaiServer, why, "model_unavailable")
 		return
 	}
-	provider, upstream, _ := s.Catalogue.Provider(req.Model)
+	m, _ := s.Catalogue.Lookup(req.Model)
+	provider, upstream, _ := s.Catalogue.Provider(m.Name)
+	if err := s.Workspaces.CheckCredits(r.Context(), user); err != nil {
+		s.chatFail(chat.w, r, err)
+		return
+	}
+	t := modelTarget{Name: m.Name, Model: m, Provider: provider, Upstream: upstream}
+	reqs := []agents.ModelRequest{{Model: upstream, Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens}}
+	var sink choiceSink
 	if chat.on {
 		chat.start()
+		sink = chatModelSink{chat}
 	}
-	resp, err := provider.Stream(r.Context(), agents.ModelRequest{Model: upstream, Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens},
-		func(d agents.Delta) error {
-			if chat.on && d.Text != "" {
-				return chat.delta(d.Text)
-			}
-			return nil
-		})
+	results := runChoices(r.Context(), t, reqs, sink)
+	usage := totalUsage(reqs, results)
+	err := firstFailure(results)
+	s.recordUsage(r, apiCaller{User: user}, t, usage, err)
 	if err != nil {
 		if r.Context().Err() == nil {
 			chat.fail(r, s, workspaces.Internal("model call", err))
 		}
 		return
 	}
+	resp := results[0].resp
 	id := "msg_" + workspaces.NewID()
-	chat.done(id, resp.Text, id, map[string]any{"model": req.Model, "tokensUsed": resp.Usage.InputTokens + resp.Usage.OutputTokens, "finishReason": resp.FinishReason, "chatId": req.ChatID})
+	chat.done(id, resp.Text, id, map[string]any{"model": req.Model, "tokensUsed": usage.InputTokens + usage.OutputTokens, "finishReason": resp.FinishReason, "chatId": req.ChatID})
 }
+
+// chatModelSink streams a model's answer (runChoices' one choice) into a
+// chat stream: its text only, since the chat API offers no tools.
+type chatModelSink struct{ c *chatStream }
+
+func (k chatModelSink) delta(_ int, d agents.Delta) error {
+	if d.Text == "" {
+		return nil
+	}
+	return k.c.delta(d.Text)
+}
+
+func (chatModelSink) finish(int, agents.ModelResponse) error { return nil }
 
 // chatStream writes seed 001's chat answer: one JSON message, or a stream
 // of {"type": "content", "delta"} … {"type": "done"} events (streamType
-// "data"), or of the bare text (streamType "text").
+// "data"), or of the bare text (streamType "text"). A stream sends its
+// status at once and pings while the answer is slow (sseStream); a bare
+// text stream cannot ping, since a comment would be part of the text.
 type chatStream struct {
-	w       http.ResponseWriter
-	data    bool
-	on      bool
-	started bool
+	w    http.ResponseWriter
+	ping time.Duration
+	data bool
+	on   bool
+	// sse is the stream once start has sent the status; nil before.
+	sse *sseStream
 }
 
 func (c *chatStream) start() {
-	c.started = true
 	if c.data {
-		c.w.Header().Set("Content-Type", "text/event-stream")
+		c.sse = newSSEStream(c.w, "text/event-stream", c.ping)
 	} else {
-		c.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		c.sse = newSSEStream(c.w, "text/plain; charset=utf-8", 0)
 	}
-	c.w.Header().Set("Cache-Control", "no-cache")
-	c.w.WriteHeader(http.StatusOK)
-	http.NewResponseController(c.w).Flush()
+	c.sse.open()
 }
 
-func (c *chatStream) event(v any) error {
-	b, _ := json.Marshal(v)
-	if _, err := c.w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
-		return err
+// close stops the pings.
+func (c *chatStream) close() {
+	if c.sse != nil {
+		c.sse.close()
 	}
-	return http.NewResponseController(c.w).Flush()
 }
 
 func (c *chatStream) delta(text string) error {
 	if c.data {
-		return c.event(map[string]string{"type": "content", "delta": text})
+		return c.sse.event(map[string]string{"type": "content", "delta": text})
 	}
-	if _, err := c.w.Write([]byte(text)); err != nil {
-		return err
-	}
-	return http.NewResponseController(c.w).Flush()
+	return c.sse.write([]byte(text))
 }
 
 func (c *chatStream) done(id, text, execution string, meta map[string]any) {
 	switch {
-	case !c.started:
+	case c.sse == nil:
 		writeJSON(c.w, http.StatusOK, map[string]any{"id": id, "role": "assistant",
 			"parts": []map[string]string{{"type": "text", "text": text}}, "metadata": meta})
 	case c.data:
-		c.event(map[string]any{"type": "done", "execution_id": execution, "metadata": meta})
+		c.sse.event(map[string]any{"type": "done", "execution_id": execution, "metadata": meta})
 	}
 }
 
 // fail reports err: as an error response before the stream started, as an
 // error event after (so a cut answer is never mistaken for a whole one).
 func (c *chatStream) fail(r *http.Request, s *server, err error) {
-	if !c.started {
+	if c.sse == nil {
 		s.chatFail(c.w, r, err)
 		return
 	}
 	if c.data {
-		c.event(map[string]any{"type": "error", "error": map[string]string{"type": oaiServer, "message": workspaces.ErrorMessage(err)}})
+		c.sse.event(map[string]any{"type": "error", "error": map[string]string{"type": oaiServer, "message": workspaces.ErrorMessage(err)}})
 		return
 	}
 	// Bare text has no way to say it: break the connection instead.

@@ -5,22 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/atrium-hq/atrium/agents"
 )
-
-// defaultStreamPing is Config.StreamPing's default.
-const defaultStreamPing = 10 * time.Second
-
-// streamPing returns the idle time after which a stream sends ": ping".
-func (s *server) streamPing() time.Duration {
-	if s.cfg.StreamPing > 0 {
-		return s.cfg.StreamPing
-	}
-	return defaultStreamPing
-}
 
 // completionStream writes one streamed completion as OpenAI does: a
 // "data: {chunk}" event per piece of each choice, the choice's last chunk
@@ -34,31 +21,18 @@ func (s *server) streamPing() time.Duration {
 // interval passes, and so does any stream idle that long, so proxies keep
 // the connection open.
 //
-// Choices stream from their own goroutines (n > 1) and pings from a
-// timer's, so every write holds mu. Chunks are built by hand into one
-// reused buffer: the streaming loop allocates nothing per chunk.
+// The transport, pings included, is sseStream; choices stream from their
+// own goroutines (n > 1), so every write holds its mu. Chunks are built by
+// hand into its reused buffer: the streaming loop allocates nothing per
+// chunk.
 type completionStream struct {
-	w       http.ResponseWriter
-	flusher http.Flusher
-	ping    time.Duration
-	timer   *time.Timer
+	*sseStream
 	// head is every chunk's start, `{"id":…,"object":…,"created":…,"model":…,`.
 	head []byte
 	chat bool
 	// callPrefix makes ids for tool calls whose upstream gave none.
 	callPrefix string
-
-	mu sync.Mutex // guards the following fields, and writes to w
-	// started is whether the status and headers are sent.
-	started bool
-	// closed is set when the choices are done: the timer must not write
-	// after that.
-	closed bool
-	// err is the first write error: the client has gone.
-	err error
-	// last is when the stream last sent anything (or was opened).
-	last    time.Time
-	buf     []byte
+	// choices is guarded by sseStream's mu.
 	choices []streamChoice
 }
 
@@ -74,8 +48,7 @@ type streamChoice struct {
 // newCompletionStream opens a stream of n choices; chat picks
 // chat.completion.chunk over text_completion chunks.
 func (s *server) newCompletionStream(w http.ResponseWriter, id, model string, created int64, n int, chat bool) *completionStream {
-	c := &completionStream{w: w, ping: s.streamPing(), chat: chat, callPrefix: "call_" + id[len(id)-12:] + "_", last: time.Now(),
-		buf: make([]byte, 0, 512), choices: make([]streamChoice, n)}
+	c := &completionStream{chat: chat, callPrefix: "call_" + id[len(id)-12:] + "_", choices: make([]streamChoice, n)}
 	object := "text_completion"
 	if chat {
 		object = "chat.completion.chunk"
@@ -89,91 +62,8 @@ func (s *server) newCompletionStream(w http.ResponseWriter, id, model string, cr
 	c.head = append(c.head, `,"model":`...)
 	c.head = agents.AppendJSONString(c.head, model)
 	c.head = append(c.head, ',')
-	// The flusher is found once, not per chunk as http.ResponseController
-	// would.
-	for rw := w; rw != nil; {
-		if f, ok := rw.(http.Flusher); ok {
-			c.flusher = f
-			break
-		}
-		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			break
-		}
-		rw = u.Unwrap()
-	}
-	// Under mu: the first tick may come before AfterFunc returns.
-	c.mu.Lock()
-	c.timer = time.AfterFunc(c.ping, c.tick)
-	c.mu.Unlock()
+	c.sseStream = newSSEStream(w, "text/event-stream", s.streamPing())
 	return c
-}
-
-// Started reports whether the response's status is sent: after that,
-// errors go in the stream.
-func (c *completionStream) Started() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.started
-}
-
-// clientGone reports whether a write to the client failed.
-func (c *completionStream) clientGone() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err != nil
-}
-
-// close stops the pings. The handler still writes the stream's end after
-// it, on its own goroutine.
-func (c *completionStream) close() {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
-	c.timer.Stop()
-}
-
-// tick sends ": ping" when the stream has been idle for the ping interval,
-// and sets the timer for the next check.
-func (c *completionStream) tick() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.err != nil {
-		return
-	}
-	next := c.ping
-	if idle := time.Since(c.last); idle < c.ping {
-		next = c.ping - idle
-	} else {
-		c.buf = append(c.buf[:0], ": ping\n\n"...)
-		c.send()
-	}
-	c.timer.Reset(next)
-}
-
-// send writes c.buf, sending the headers first if they are not sent yet,
-// and flushes. c.mu is held.
-func (c *completionStream) send() error {
-	if c.err != nil {
-		return c.err
-	}
-	if !c.started {
-		h := c.w.Header()
-		h.Set("Content-Type", "text/event-stream")
-		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Accel-Buffering", "no") // nginx would hold the stream back
-		c.w.WriteHeader(http.StatusOK)
-		c.started = true
-	}
-	if _, err := c.w.Write(c.buf); err != nil {
-		c.err = err
-		return err
-	}
-	if c.flusher != nil {
-		c.flusher.Flush()
-	}
-	c.last = time.Now()
-	return nil
 }
 
 // chunkStart starts an event with the chunk's head. c.mu is held.

@@ -201,31 +201,26 @@ func seed003PendingCalls(calls []agents.ToolCallRecord) []map[string]any {
 	return out
 }
 
+// seed003Stream streams the answer: the status at once, then ": ping"
+// comments while the agent is slow (it may run tools for long), so
+// proxies keep the connection open.
 func (s *server) seed003Stream(ctx context.Context, w http.ResponseWriter, q agents.Ask, asked agents.Asked) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	send := func(v any) error {
-		b, _ := json.Marshal(v)
-		if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
+	sse := newSSEStream(w, "text/event-stream", s.streamPing())
+	defer sse.close()
+	sse.open()
 	res, err := s.Conversations.Await(ctx, q.Agent.ID, asked.Workspace, asked.Conversation, asked.Request, asked.Seq, func(text string) error {
-		return send(map[string]string{"type": "content", "delta": text})
+		return sse.event(map[string]string{"type": "content", "delta": text})
 	})
 	switch {
 	case err != nil:
-		send(map[string]any{"type": "error", "error": "the stream was interrupted", "execution_id": asked.Request})
+		sse.event(map[string]any{"type": "error", "error": "the stream was interrupted", "execution_id": asked.Request})
 	case res.Status != agents.RunCompleted:
-		send(map[string]any{"type": "error", "error": res.Error, "execution_id": asked.Request})
+		sse.event(map[string]any{"type": "error", "error": res.Error, "execution_id": asked.Request})
 	default:
 		done := map[string]any{"type": "done", "execution_id": asked.Request, "conversation_id": asked.Conversation}
 		if calls := seed003PendingCalls(res.ToolCalls); len(calls) > 0 {
 			done["message"], done["tool_calls"] = "Tool call(s) initiated", calls
 		}
-		send(done)
+		sse.event(done)
 	}
 }

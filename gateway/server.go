@@ -48,8 +48,9 @@ type Deps struct {
 type Config struct {
 	// MaxBodyBytes caps JSON request bodies. Zero means 1 MiB.
 	MaxBodyBytes int64
-	// StreamPing is how long an OpenAI-compatible stream may stay silent
-	// (before the model's first token too) before it sends a ": ping"
+	// StreamPing is how long a server-sent events stream (the
+	// OpenAI-compatible ones, seed 001's chat API, seed 003's) may stay
+	// silent, before the first token too, before it sends a ": ping"
 	// comment, so proxies keep it open. Zero means 10 seconds.
 	StreamPing time.Duration
 }

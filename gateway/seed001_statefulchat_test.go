@@ -1,0 +1,99 @@
+package gateway_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atrium-hq/atrium/gateway"
+)
+
+// TestSeed001StatefulChatBillsModelCalls checks POST /v1/api/chat with a
+// catalogue model charges the caller as the completions endpoint does:
+// for the tokens used, streamed or not, and for what the model produced
+// when the client leaves mid-stream.
+func TestSeed001StatefulChatBillsModelCalls(t *testing.T) {
+	t.Parallel()
+	e := newOAIEnv(t, gateway.Config{})
+	credits := func() (float64, string) {
+		t.Helper()
+		st, body := e.do(t, "GET", "/api/credits/", e.jwt, "")
+		if st != http.StatusOK {
+			t.Fatalf("credits = %d %v", st, body)
+		}
+		ledger := list(t, body, "ledger")
+		if len(ledger) == 0 {
+			return body["balance"].(float64), ""
+		}
+		return body["balance"].(float64), ledger[0]["reason"].(string)
+	}
+
+	// fakeText's 11 tokens in and 2 out cost 11 + 2×2.
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model": "priced-text", "messages": [{"role": "user", "content": "hi"}]}`},
+		{"/v1/api/chat", `{"model": "priced-text", "message": "hi"}`},
+		{"/v1/api/chat", `{"model": "priced-text", "message": "hi", "stream": true}`},
+		{"/v1/api/chat", `{"model": "priced-text", "message": "hi", "stream": true, "streamType": "text"}`},
+	} {
+		before, _ := credits()
+		resp, data := e.post(t, c.path, e.userKey, c.body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(data), "Hello") {
+			t.Fatalf("%s %s = %d %s", c.path, c.body, resp.StatusCode, data)
+		}
+		// The charge is made before the answer's end is sent.
+		after, reason := credits()
+		if spent := before - after; spent != 15 || reason != "model priced-text" {
+			t.Errorf("%s %s: charged %v credits (%q), want 15", c.path, c.body, spent, reason)
+		}
+	}
+
+	// A client that leaves mid-answer pays for what the model produced,
+	// on the chat API as on the completions endpoint.
+	var spent []float64
+	for _, path := range []string{"/v1/chat/completions", "/v1/api/chat"} {
+		before, _ := credits()
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+path,
+			strings.NewReader(`{"model": "priced-hang", "stream": true, "messages": [{"role": "user", "content": "hi"}]}`))
+		req.Header.Set("Authorization", "Bearer "+e.userKey)
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _ := bufio.NewReader(resp.Body).ReadString('\n')
+		if !strings.Contains(line, "thinking") {
+			t.Fatalf("%s: first line %q, want the first piece", path, line)
+		}
+		cancel()
+		resp.Body.Close()
+		select {
+		case <-e.up.left:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the upstream call was not cancelled when the client left", path)
+		}
+		// The handler charges after the upstream call ends: poll.
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond)
+		for {
+			after, reason := credits()
+			if after < before {
+				if reason != "model priced-hang" {
+					t.Errorf("%s: charged for %q", path, reason)
+				}
+				spent = append(spent, before-after)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: a client that left was not charged", path)
+			}
+			<-tick.C
+		}
+		tick.Stop()
+	}
+	if spent[0] <= 0 || spent[1] != spent[0] {
+		t.Errorf("charged %v for a cut answer on the completions endpoint and the chat API; want the same, more than 0", spent)
+	}
+}
