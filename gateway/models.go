@@ -20,8 +20,40 @@ func modelView(c *agents.Catalogue, m agents.Model) map[string]any {
 	}
 }
 
+// agentModelView is an agent as an OpenAI model: "model" may name it.
+func agentModelView(a agents.Agent) map[string]any {
+	return map[string]any{"id": a.ID, "object": "model", "created": a.CreatedAt.Unix(), "owned_by": "atrium", "agent": true, "name": a.Name}
+}
+
+// callerAgents returns the agents a request's credentials may ask as
+// models: a user's own, or an agent key's one agent. A request without
+// credentials, or with bad ones, has none (the catalogue is public).
+func (s *server) callerAgents(r *http.Request) []agents.Agent {
+	if r.Header.Get("Authorization") == "" || s.Agents == nil {
+		return nil
+	}
+	c, err := s.oaiCaller(r)
+	if err != nil {
+		return nil
+	}
+	if c.AgentKey != "" {
+		a, _, err := s.Agents.ResolveKey(r.Context(), c.AgentKey)
+		if err != nil {
+			return nil
+		}
+		return []agents.Agent{a}
+	}
+	list, err := s.Agents.List(r.Context(), c.User)
+	if err != nil {
+		s.Logger.Warn("list agents as models", "err", err)
+		return nil
+	}
+	return list
+}
+
 // handleListModels is GET /v1/models: the model catalogue as OpenAI's
-// list of models. It needs no credentials: it lists no one's data.
+// list of models, and, for a caller with credentials, the agents it may
+// ask by id.
 func (s *server) handleListModels() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data := []map[string]any{}
@@ -30,16 +62,26 @@ func (s *server) handleListModels() http.Handler {
 				data = append(data, modelView(s.Catalogue, m))
 			}
 		}
+		for _, a := range s.callerAgents(r) {
+			data = append(data, agentModelView(a))
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
 	})
 }
 
-// handleGetModel is GET /v1/models/{model}.
+// handleGetModel is GET /v1/models/{model}: a catalogue model, or one of
+// the caller's agents.
 func (s *server) handleGetModel() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Catalogue != nil {
 			if m, ok := s.Catalogue.Lookup(r.PathValue("model")); ok {
 				writeJSON(w, http.StatusOK, modelView(s.Catalogue, m))
+				return
+			}
+		}
+		for _, a := range s.callerAgents(r) {
+			if string(a.ID) == r.PathValue("model") {
+				writeJSON(w, http.StatusOK, agentModelView(a))
 				return
 			}
 		}

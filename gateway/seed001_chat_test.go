@@ -362,6 +362,26 @@ func TestSeed001Models(t *testing.T) {
 	}
 	st, m = e.do(t, "GET", "/v1/api/models/no-such-model", e.userKey, "")
 	wantOAIError(t, "unknown model", st, m, http.StatusNotFound, "invalid_request_error", "model_not_found")
+
+	// The caller's agents are models too ("model" may name one), listed
+	// and found for their owner only.
+	agentID := e.agent(t, e.userID)
+	_, mine := e.do(t, "GET", "/v1/models", e.userKey, "")
+	found := false
+	for _, v := range list(t, mine, "data") {
+		if m := v; m["id"] == agentID {
+			found = m["object"] == "model" && m["agent"] == true
+		}
+	}
+	if !found || len(list(t, mine, "data")) != len(list(t, v1, "data"))+1 {
+		t.Errorf("GET /v1/models with the owner's key does not list agent %s as a model: %v", agentID, mine)
+	}
+	st, m = e.do(t, "GET", "/v1/models/"+agentID, e.userKey, "")
+	if st != http.StatusOK || m["id"] != agentID || m["agent"] != true {
+		t.Errorf("GET /v1/models/<agent> = %d %v", st, m)
+	}
+	st, m = e.do(t, "GET", "/v1/models/"+agentID, "", "")
+	wantOAIError(t, "an agent without credentials", st, m, http.StatusNotFound, "invalid_request_error", "model_not_found")
 }
 
 func TestSeed001Errors(t *testing.T) {
