@@ -227,6 +227,9 @@ func (c *Conversations) byClientID(ctx context.Context, chat workspaces.ChatID, 
 		return Sent{}, false, workspaces.Internal("find runs", err)
 	}
 	s := Sent{Message: messageFromRow(&row), Duplicate: row.Delivered}
+	if !row.Delivered {
+		s.Seq = uint64(row.CreatedSeq)
+	}
 	for _, r := range runs {
 		s.Runs = append(s.Runs, RunID(r.ID))
 		s.agents = append(s.agents, r.AgentID)
@@ -239,24 +242,41 @@ type runRequest struct {
 	RunID RunID `json:"run_id"`
 }
 
-// deliver publishes message.created, queues the runs and marks the message
-// delivered.
+// deliver publishes message.created (unless s.Seq says an earlier delivery
+// did), queues the runs and marks the message delivered.
 func (c *Conversations) deliver(ctx context.Context, s *Sent) error {
 	m := s.Message
-	seq, err := c.events.Publish(ctx, m.WorkspaceID, m.ChatID, EventMessageCreated, "", map[string]any{
-		"message": MessageView(m), "runs": s.Runs,
-	})
-	if err != nil {
-		return workspaces.Internal("publish message", err)
+	if s.Seq == 0 {
+		seq, err := c.events.Publish(ctx, m.WorkspaceID, m.ChatID, EventMessageCreated, "", map[string]any{
+			"message": MessageView(m), "runs": s.Runs,
+		})
+		if err != nil {
+			return workspaces.Internal("publish message", err)
+		}
+		s.Seq = seq
 	}
-	s.Seq = seq
-	for i, id := range s.Runs {
+	if err := c.queueRuns(ctx, m.ID, s.Runs, s.agents); err != nil {
+		// Whoever finishes the delivery (the client sending again, or a
+		// sweep) then does not announce the message twice. Best effort:
+		// a second message.created is the worst case.
+		c.db.ExecPrepared(context.WithoutCancel(ctx), nil, `UPDATE messages SET created_seq = $1 WHERE id = $2`, int64(s.Seq), string(m.ID))
+		return err
+	}
+	return nil
+}
+
+// queueRuns queues runs (agents[i] answers runs[i]) and marks message
+// delivered. The queue stores a run enqueued twice once (its message id is
+// the run id), and a runner claims a run only once, so queueing again what
+// may have been queued is harmless.
+func (c *Conversations) queueRuns(ctx context.Context, message MessageID, runs []RunID, agents []string) error {
+	for i, id := range runs {
 		data, _ := json.Marshal(runRequest{RunID: id})
-		if err := c.queue.Enqueue(ctx, s.agents[i], string(id), data); err != nil {
+		if err := c.queue.Enqueue(ctx, agents[i], string(id), data); err != nil {
 			return workspaces.Internal("queue run", err)
 		}
 	}
-	if _, err := c.db.ExecPrepared(ctx, nil, `UPDATE messages SET delivered = $1 WHERE id = $2`, true, string(m.ID)); err != nil {
+	if _, err := c.db.ExecPrepared(ctx, nil, `UPDATE messages SET delivered = $1 WHERE id = $2`, true, string(message)); err != nil {
 		return workspaces.Internal("mark message delivered", err)
 	}
 	return nil

@@ -40,6 +40,14 @@ type RunnerConfig struct {
 	Notify Notifier
 	// Logger receives run failures. Nil discards.
 	Logger *slog.Logger
+	// RedeliverEvery is how often the runner looks for messages stored
+	// but never delivered (their runs never queued), besides once at
+	// start. Zero means 30 s.
+	RedeliverEvery time.Duration
+	// RedeliverAfter is how old an undelivered message must be before a
+	// sweep delivers it, so that it does not race a Send still at work.
+	// Zero means 30 s.
+	RedeliverAfter time.Duration
 }
 
 // Runner takes run requests from the queue, one runner per run, and answers
@@ -155,22 +163,42 @@ func NewRunner(conv *Conversations, queue *bus.RunQueue, cfg RunnerConfig) *Runn
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.RedeliverEvery <= 0 {
+		cfg.RedeliverEvery = 30 * time.Second
+	}
+	if cfg.RedeliverAfter <= 0 {
+		cfg.RedeliverAfter = 30 * time.Second
+	}
 	return &Runner{conv: conv, queue: queue, cfg: cfg}
 }
 
 // Run answers runs until ctx is done, then waits for the runs it holds to
-// hand them back (a run interrupted by shutdown is redelivered).
+// hand them back (a run interrupted by shutdown is redelivered). Meanwhile
+// it delivers the messages whose delivery was left unfinished (Redeliver),
+// at once and every RedeliverEvery.
 func (r *Runner) Run(ctx context.Context) error {
 	sub, err := r.stops.subscribe(r.conv.conn)
 	if err != nil {
 		return err
 	}
 	defer sub.Unsubscribe()
-	return r.queue.Consume(ctx, r.cfg.Concurrency, r.handle)
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); r.redeliverLoop(sweepCtx) }()
+	err = r.queue.Consume(ctx, r.cfg.Concurrency, r.handle)
+	stopSweep()
+	<-swept
+	return err
 }
 
 // errStopped is the cause when someone stops a run.
 var errStopped = errors.New("stopped")
+
+// errSuperseded means a later delivery of the run took it over: this one
+// must neither store an outcome nor acknowledge.
+var errSuperseded = errors.New("run taken over by a later delivery")
+
+func superseded(err error) bool { return errors.Is(err, errSuperseded) }
 
 func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 	var req runRequest
@@ -179,17 +207,30 @@ func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 		d.Term()
 		return
 	}
+	delivery, err := runDelivery(d)
+	if err != nil {
+		r.cfg.Logger.Warn("dropping run request without delivery metadata", "run", req.RunID, "err", err)
+		d.Term()
+		return
+	}
+	if delivery > r.queue.MaxDeliver() {
+		r.giveUp(ctx, d, req.RunID, delivery)
+		return
+	}
 	db := r.conv.db
-	// Claim the run: queued (or running, when redelivered) becomes running.
+	// Claim the run: queued becomes running. A running run is claimed
+	// again only by a later delivery of its request (its runner died or
+	// went silent past the ack wait); the delivery number fences the
+	// earlier runner off from storing an outcome (finish).
 	var run sqldb.Run
 	now := r.conv.now().UTC()
-	err := db.QueryRowPrepared(ctx, nil, `UPDATE runs SET status = $1, attempts = attempts + 1, started_at = $2
-		WHERE id = $3 AND status IN ($4, $1)
-		RETURNING id, chat_id, workspace_id, agent_id, message_id, status, error, attempts, source, created_at, started_at, finished_at`,
-		string(RunRunning), now, string(req.RunID), string(RunQueued)).
+	err = db.QueryRowPrepared(ctx, nil, `UPDATE runs SET status = $1, attempts = attempts + 1, started_at = $2, delivery = $5
+		WHERE id = $3 AND status IN ($4, $1) AND delivery < $5
+		RETURNING id, chat_id, workspace_id, agent_id, message_id, status, error, attempts, delivery, source, created_at, started_at, finished_at`,
+		string(RunRunning), now, string(req.RunID), string(RunQueued), delivery).
 		Scan(&run.ID, &run.ChatID, &run.WorkspaceID, &run.AgentID, &run.MessageID, &run.Status, &run.Error,
-			&run.Attempts, &run.Source, &run.CreatedAt, &run.StartedAt, &run.FinishedAt)
-	if sqldb.IsNoRows(err) { // its chat was deleted, or it was stopped or finished
+			&run.Attempts, &run.Delivery, &run.Source, &run.CreatedAt, &run.StartedAt, &run.FinishedAt)
+	if sqldb.IsNoRows(err) { // its chat was deleted, it was stopped or finished, or another copy holds it
 		d.Term()
 		return
 	}
@@ -201,8 +242,8 @@ func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	r.stops.add(run.ID, cancel)
-	defer r.stops.remove(run.ID)
+	held := r.stops.add(run.ID, cancel)
+	defer r.stops.remove(run.ID, held)
 	// Tell the queue the run is alive, well within its ack wait.
 	go func() {
 		t := time.NewTicker(r.queue.AckWait() / 3)
@@ -218,17 +259,31 @@ func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 	}()
 
 	outcome := r.answer(runCtx, &run)
+	if context.Cause(runCtx) == errSuperseded {
+		return // a later delivery holds the run, here: it acknowledges
+	}
 	if ctx.Err() != nil && context.Cause(runCtx) != errStopped {
 		// Shutting down: hand the run to another runner.
 		d.Nak()
 		return
 	}
 	if err := r.finish(context.WithoutCancel(ctx), &run, outcome); err != nil {
-		r.cfg.Logger.Warn("finish run", "run", run.ID, "err", err)
-		d.NakWithDelay(time.Second)
+		r.unfinished(d, run.ID, err)
 		return
 	}
 	d.Ack()
+}
+
+// unfinished handles a finish that failed: a superseded delivery is left to
+// the one that took the run over (acknowledging or refusing it would end
+// that one's delivery too); any other is tried again.
+func (r *Runner) unfinished(d bus.RunDelivery, run string, err error) {
+	if superseded(err) {
+		r.cfg.Logger.Info("run taken over by a later delivery; its outcome here is dropped", "run", run)
+		return
+	}
+	r.cfg.Logger.Warn("finish run", "run", run, "err", err)
+	d.NakWithDelay(time.Second)
 }
 
 // outcome is how an answer ended.
@@ -445,14 +500,21 @@ func (r *Runner) finish(ctx context.Context, run *sqldb.Run, o *outcome) error {
 		Delivered: true, CreatedAt: now,
 	}
 	err := r.conv.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		// Stored whatever the outcome, so the event's message exists:
-		// a failed or stopped answer keeps what was said and why it ended.
-		if err := r.conv.db.Insert(ctx, &tx, msg); err != nil {
+		// Only the delivery that holds the run ends it.
+		res, err := r.conv.db.ExecPrepared(ctx, &tx, `UPDATE runs SET status = $1, error = $2, finished_at = $3
+			WHERE id = $4 AND status IN ($5, $6) AND delivery = $7`,
+			string(o.status), o.errMsg, now, run.ID, string(RunQueued), string(RunRunning), run.Delivery)
+		if err != nil {
 			return err
 		}
-		_, err := r.conv.db.ExecPrepared(ctx, &tx, `UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
-			string(o.status), o.errMsg, now, run.ID)
-		if err != nil || o.agent.ID == "" {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return errSuperseded
+		}
+		// Stored whatever the outcome, so the event's message exists:
+		// a failed or stopped answer keeps what was said and why it ended.
+		if err := r.conv.db.Insert(ctx, &tx, msg); err != nil || o.agent.ID == "" {
 			return err
 		}
 		if err := r.conv.db.Insert(ctx, &tx, r.requestLog(run, o, now)); err != nil {

@@ -21,9 +21,12 @@ func cancelSubject(run RunID) string { return cancelPrefix + string(run) }
 // appends.
 type runStops struct {
 	mu    sync.Mutex // guards the maps
-	runs  map[string]context.CancelCauseFunc
+	runs  map[string]*heldRun
 	early map[string]time.Time // stops of runs not (yet) held here
 }
+
+// heldRun is one claim of a run by this runner.
+type heldRun struct{ cancel context.CancelCauseFunc }
 
 // earlyStopTTL is how long a stop is kept for a run that is not held here:
 // the run may have been claimed and not yet be registered, so the stop is
@@ -48,8 +51,8 @@ func (s *runStops) subscribe(conn *nats.Conn) (*nats.Subscription, error) {
 func (s *runStops) stop(run string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cancel, ok := s.runs[run]; ok {
-		cancel(errStopped)
+	if h, ok := s.runs[run]; ok {
+		h.cancel(errStopped)
 		return
 	}
 	now := time.Now()
@@ -64,8 +67,10 @@ func (s *runStops) stop(run string) {
 	s.early[run] = now
 }
 
-// add registers a run this runner now holds; cancel stops it.
-func (s *runStops) add(run string, cancel context.CancelCauseFunc) {
+// add registers a run this runner now holds; cancel stops it. An earlier
+// claim of the same run held here (a later delivery took it over) is
+// cancelled: it could not store its outcome anyway.
+func (s *runStops) add(run string, cancel context.CancelCauseFunc) *heldRun {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if at, ok := s.early[run]; ok {
@@ -75,14 +80,22 @@ func (s *runStops) add(run string, cancel context.CancelCauseFunc) {
 		}
 	}
 	if s.runs == nil {
-		s.runs = make(map[string]context.CancelCauseFunc)
+		s.runs = make(map[string]*heldRun)
 	}
-	s.runs[run] = cancel
+	if prev, ok := s.runs[run]; ok {
+		prev.cancel(errSuperseded)
+	}
+	h := &heldRun{cancel: cancel}
+	s.runs[run] = h
+	return h
 }
 
-// remove forgets a run that ended here.
-func (s *runStops) remove(run string) {
+// remove forgets the claim h of a run that ended here, unless a later claim
+// replaced it.
+func (s *runStops) remove(run string, h *heldRun) {
 	s.mu.Lock()
-	delete(s.runs, run)
+	if s.runs[run] == h {
+		delete(s.runs, run)
+	}
 	s.mu.Unlock()
 }

@@ -23,8 +23,11 @@ type RunQueueConfig struct {
 	// given to another runner. Runners report progress more often than this.
 	// Zero means 30 seconds.
 	AckWait time.Duration
-	// MaxDeliver is how many times a run is handed out before it is dropped
-	// (each failure is recorded by the runner). Zero means 5.
+	// MaxDeliver is how many times a run is handed out to be worked on.
+	// The queue itself never drops a run: the delivery after the last one
+	// goes to a runner only so that it records the run as failed (a run
+	// whose runners all died would otherwise stay "running" for good).
+	// Zero means 5.
 	MaxDeliver int
 	// Replicas of the stream on a NATS cluster. Zero means 1.
 	Replicas int
@@ -69,7 +72,7 @@ func (b *Bus) RunQueue(ctx context.Context, cfg RunQueueConfig) (*RunQueue, erro
 		Durable:       runConsumer,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cfg.AckWait,
-		MaxDeliver:    cfg.MaxDeliver,
+		MaxDeliver:    -1, // unlimited: the runner gives up after cfg.MaxDeliver
 		MaxAckPending: 100_000,
 		FilterSubject: runPrefix + ">",
 	})
@@ -81,6 +84,11 @@ func (b *Bus) RunQueue(ctx context.Context, cfg RunQueueConfig) (*RunQueue, erro
 
 // AckWait is the configured ack wait; runners report progress well within it.
 func (q *RunQueue) AckWait() time.Duration { return q.cfg.AckWait }
+
+// MaxDeliver is how many deliveries of a run are worked on; a delivery
+// numbered above it (RunDelivery.Metadata().NumDelivered) means every
+// earlier one ended without an answer, and the run is to be given up.
+func (q *RunQueue) MaxDeliver() int { return q.cfg.MaxDeliver }
 
 // Enqueue adds a run request for agent. id deduplicates: enqueueing the same
 // id twice within ten minutes stores it once.

@@ -336,4 +336,10 @@ CREATE TABLE response_items (
 );
 CREATE INDEX response_items_expires_idx ON response_items (expires_at);
 `},
+	{11, "run redelivery", `
+ALTER TABLE runs ADD COLUMN delivery INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN redelivered_at {{ts}};
+ALTER TABLE messages ADD COLUMN created_seq BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX messages_undelivered_idx ON messages (created_at) WHERE delivered = FALSE;
+`},
 }

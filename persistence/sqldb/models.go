@@ -98,25 +98,33 @@ type WorkspaceAgent struct {
 }
 
 // Message is a row of messages: what a person said in a chat, or an agent's
-// answer. Delivered is set once its event is published and its runs queued.
+// answer. Delivered is set once its event is published and its runs queued;
+// RedeliveredAt is when a sweep last took over a delivery left unfinished,
+// and CreatedSeq the number of its message.created event when a delivery
+// failed after publishing it (so finishing it does not publish it again).
 type Message struct {
 	bun.BaseModel `bun:"table:messages"`
-	ID            string    `bun:"id,pk"`
-	ChatID        string    `bun:"chat_id"`
-	WorkspaceID   string    `bun:"workspace_id"`
-	Role          string    `bun:"role"`
-	AuthorID      *string   `bun:"author_id"`
-	AgentID       *string   `bun:"agent_id"`
-	RunID         *string   `bun:"run_id"`
-	ClientID      *string   `bun:"client_id"`
-	Content       string    `bun:"content"`
-	Status        string    `bun:"status"`
-	Error         string    `bun:"error"`
-	Delivered     bool      `bun:"delivered"`
-	CreatedAt     time.Time `bun:"created_at"`
+	ID            string     `bun:"id,pk"`
+	ChatID        string     `bun:"chat_id"`
+	WorkspaceID   string     `bun:"workspace_id"`
+	Role          string     `bun:"role"`
+	AuthorID      *string    `bun:"author_id"`
+	AgentID       *string    `bun:"agent_id"`
+	RunID         *string    `bun:"run_id"`
+	ClientID      *string    `bun:"client_id"`
+	Content       string     `bun:"content"`
+	Status        string     `bun:"status"`
+	Error         string     `bun:"error"`
+	Delivered     bool       `bun:"delivered"`
+	RedeliveredAt *time.Time `bun:"redelivered_at"`
+	CreatedSeq    int64      `bun:"created_seq"`
+	CreatedAt     time.Time  `bun:"created_at"`
 }
 
-// Run is a row of runs: one agent answering one message.
+// Run is a row of runs: one agent answering one message. Delivery is the
+// run queue's delivery count of the claim that holds it: only a later
+// delivery of the same request may take a running run over, and only the
+// holder may finish it.
 type Run struct {
 	bun.BaseModel `bun:"table:runs"`
 	ID            string     `bun:"id,pk"`
@@ -127,6 +135,7 @@ type Run struct {
 	Status        string     `bun:"status"`
 	Error         string     `bun:"error"`
 	Attempts      int        `bun:"attempts"`
+	Delivery      int        `bun:"delivery"`
 	Source        string     `bun:"source"`
 	CreatedAt     time.Time  `bun:"created_at"`
 	StartedAt     *time.Time `bun:"started_at"`
