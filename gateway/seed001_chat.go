@@ -41,7 +41,7 @@ func (s *server) oaiCaller(r *http.Request) (apiCaller, error) {
 			Message: "Bad Authorization header: expected 'Authorization: Bearer YOUR_KEY'."}
 	}
 	if workspaces.IsKey(token, workspaces.AgentKey) {
-		return apiCaller{AgentKey: token}, nil
+		return apiCaller{AgentKey: token}, s.checkRate("", token)
 	}
 	user, err := s.bearerUser(r, token)
 	if err != nil {
@@ -51,7 +51,7 @@ func (s *server) oaiCaller(r *http.Request) (apiCaller, error) {
 		}
 		return apiCaller{}, err
 	}
-	return apiCaller{User: user}, nil
+	return apiCaller{User: user}, s.checkRate(user, "")
 }
 
 // modelTarget is what answers a completion request.

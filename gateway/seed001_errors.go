@@ -31,6 +31,8 @@ type oaiError struct {
 	Code    string
 	Param   string
 	Message string
+	// RetryAfter, in seconds, is sent as Retry-After with a 429.
+	RetryAfter int
 }
 
 func (e *oaiError) Error() string { return e.Message }
@@ -150,5 +152,6 @@ func (s *server) writeOAIError(w http.ResponseWriter, r *http.Request, err error
 		return
 	}
 	e := s.asOAIError(r, err)
+	setRetryAfter(w, e)
 	writeJSON(w, e.Status, e.view())
 }

@@ -79,14 +79,17 @@ func (s *server) chatAuth(r *http.Request) (chatCaller, error) {
 		if err != nil {
 			return chatCaller{}, err
 		}
-		return chatCaller{user: a.Owner, agent: &a}, nil
+		return chatCaller{user: a.Owner, agent: &a}, s.checkRate("", key)
 	}
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return chatCaller{}, workspaces.E(workspaces.KindUnauthenticated, "Missing or invalid API key: send 'Authorization: Bearer <your_key>'")
 	}
 	user, err := s.bearerUser(r, strings.TrimSpace(token))
-	return chatCaller{user: user}, err
+	if err != nil {
+		return chatCaller{}, err
+	}
+	return chatCaller{user: user}, s.checkRate(user, "")
 }
 
 // handleStatefulChat is POST /v1/api/chat.

@@ -53,6 +53,11 @@ type Config struct {
 	// silent, before the first token too, before it sends a ": ping"
 	// comment, so proxies keep it open. Zero means 10 seconds.
 	StreamPing time.Duration
+	// RateLimit is how many requests a minute each caller of the
+	// OpenAI-compatible API may make (a user's keys and tokens together;
+	// an agent key on its own), in bursts of up to as many; more get 429
+	// with Retry-After. Zero means no limit.
+	RateLimit int
 }
 
 // NewServer returns the gateway's handler. It does not listen.
@@ -60,7 +65,7 @@ func NewServer(deps Deps, cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	s := &server{Deps: deps, cfg: cfg}
+	s := &server{Deps: deps, cfg: cfg, limiter: newRateLimiter(cfg.RateLimit)}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = mux
@@ -72,7 +77,8 @@ func NewServer(deps Deps, cfg Config) http.Handler {
 // server carries the dependencies to the handler makers.
 type server struct {
 	Deps
-	cfg Config
+	cfg     Config
+	limiter *rateLimiter // nil: no rate limit
 }
 
 // NewProbes returns a handler with only /healthz and /readyz, for nodes that

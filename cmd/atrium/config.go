@@ -37,6 +37,7 @@ type config struct {
 
 	chatHistory int64   // events kept per chat in the chat log
 	sendQueue   int     // events that may wait for one client
+	rateLimit   int     // OpenAI-compatible API requests a minute per caller; 0: none
 	runners     int     // runs one node answers at once
 	echoTokens  int     // tokens in an echo answer
 	echoRate    float64 // echo tokens per second
@@ -87,6 +88,7 @@ var settings = []setting{
 	{"ATRIUM_CONNECTION_STRING_TTL", "1h", "lifetime of chat connection strings"},
 	{"ATRIUM_MESSAGE_STRING_TTL", "10m", "lifetime of chat message strings"},
 	{"ATRIUM_MAX_BODY_BYTES", "1048576", "largest JSON request body accepted"},
+	{"ATRIUM_RATE_LIMIT", "0", "requests a minute each caller of the OpenAI-compatible API may make (429 beyond); 0: no limit"},
 	{"ATRIUM_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"ATRIUM_LOG_FORMAT", "text", "text or json"},
 	{"ATRIUM_CHAT_HISTORY", "10000", "events kept per chat for clients that resume with since (older ones: REST history)"},
@@ -228,7 +230,7 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 		env string
 		dst *int
 		min int
-	}{{"ATRIUM_SEND_QUEUE", &c.sendQueue, 16}, {"ATRIUM_RUNNER_CONCURRENCY", &c.runners, 1}, {"ATRIUM_ECHO_TOKENS", &c.echoTokens, 1}} {
+	}{{"ATRIUM_SEND_QUEUE", &c.sendQueue, 16}, {"ATRIUM_RUNNER_CONCURRENCY", &c.runners, 1}, {"ATRIUM_ECHO_TOKENS", &c.echoTokens, 1}, {"ATRIUM_RATE_LIMIT", &c.rateLimit, 0}} {
 		if *n.dst, err = strconv.Atoi(env[n.env]); err != nil || *n.dst < n.min {
 			return config{}, fmt.Errorf("%s: %q is not a number >= %d", n.env, env[n.env], n.min)
 		}

@@ -226,7 +226,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh, CustomTools: customTools,
 			MCP: mcpTools, MCPServers: mcpServers, Charger: charger,
 			ResponseItems: agents.NewResponseItems(db, agents.ResponseItemsConfig{}),
-		}, gateway.Config{MaxBodyBytes: cfg.maxBody}))
+		}, gateway.Config{MaxBodyBytes: cfg.maxBody, RateLimit: cfg.rateLimit}))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))
 	}
