@@ -510,21 +510,42 @@ func TestOpenAIAPIWithAnAgentAsTheModel(t *testing.T) {
 		if !strings.Contains(msg["content"].(string), "echo_tool returned echoed ok") || msg["tool_calls"] != nil {
 			t.Fatalf("message = %v", msg)
 		}
+		// The completion's id names the run: its answer can be fetched
+		// again (a client that left mid-answer finds it there).
+		request, ok := strings.CutPrefix(body["id"].(string), "chatcmpl-")
+		if !ok {
+			t.Fatalf("id %v, want chatcmpl-<request id>", body["id"])
+		}
+		if st, got := e.withKey(t, "GET", "/api/get_answer?request_id="+request, key, ""); st != 200 || got["status"] != "completed" || got["answer"] != msg["content"] {
+			t.Fatalf("get_answer of completion %s = %d %v", body["id"], st, got)
+		}
 	}
 	st, raw, _ := e.send(t, "POST", "/v1/api/chat/completions", map[string]string{"Authorization": "Bearer " + key, "Content-Type": "application/json"},
 		`{"model":"`+id+`","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello stream"}]}`)
 	var text strings.Builder
+	ids := map[string]bool{}
 	for _, line := range strings.Split(raw, "\n") {
 		data, ok := strings.CutPrefix(line, "data: ")
 		if !ok || data == "[DONE]" {
 			continue
 		}
 		var c struct {
+			ID      string
 			Choices []struct{ Delta struct{ Content string } }
 		}
 		json.Unmarshal([]byte(data), &c)
+		ids[c.ID] = true
 		for _, ch := range c.Choices {
 			text.WriteString(ch.Delta.Content)
+		}
+	}
+	for id := range ids {
+		request, ok := strings.CutPrefix(id, "chatcmpl-")
+		if len(ids) != 1 || !ok {
+			t.Fatalf("streamed chunk ids %v, want one chatcmpl-<request id>", ids)
+		}
+		if st, got := e.withKey(t, "GET", "/api/get_answer?request_id="+request, key, ""); st != 200 || got["status"] != "completed" || got["answer"] != text.String() {
+			t.Fatalf("get_answer of streamed completion %s = %d %v, streamed %q", id, st, got, text.String())
 		}
 	}
 	if st != 200 || !strings.HasSuffix(strings.TrimSpace(raw), "data: [DONE]") || !strings.HasPrefix(text.String(), "This is the echo model") {

@@ -53,6 +53,21 @@ func (s *server) agentModel(a agents.Agent) modelTarget {
 	return modelTarget{Name: string(a.ID), Provider: agentProvider{conv: s.Conversations, agent: a}, Upstream: string(a.ID), Agent: true}
 }
 
+// askedKey is the context key of a func(agents.RunID) that agentProvider
+// calls with the request id of the run answering: the completion takes it
+// as its id ("chatcmpl-<request id>"), so that a client that leaves can
+// fetch the answer, which the run goes on to store, with
+// GET /api/get_answer?request_id=.
+type askedKey struct{}
+
+// agentCompletionID is the id of a completion that run answers.
+func agentCompletionID(chat bool, run agents.RunID) string {
+	if chat {
+		return "chatcmpl-" + string(run)
+	}
+	return "cmpl-" + string(run)
+}
+
 // agentProvider answers OpenAI requests with an agent, as a Provider so
 // the OpenAI handlers stream it like a model.
 type agentProvider struct {
@@ -78,6 +93,9 @@ func (p agentProvider) Stream(ctx context.Context, req agents.ModelRequest, emit
 	asked, err := p.conv.Ask(ctx, agents.Ask{Agent: p.agent, Preamble: msgs[:len(msgs)-1], Content: msgs[len(msgs)-1].Content, Source: "openai"})
 	if err != nil {
 		return agents.ModelResponse{}, err
+	}
+	if fn, ok := ctx.Value(askedKey{}).(func(agents.RunID)); ok {
+		fn(asked.Request)
 	}
 	res, err := p.conv.Await(ctx, p.agent.ID, asked.Workspace, asked.Conversation, asked.Request, asked.Seq, func(text string) error {
 		return emit(agents.Delta{Text: text})

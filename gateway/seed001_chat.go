@@ -277,8 +277,19 @@ func (s *server) complete(w http.ResponseWriter, r *http.Request, caller apiCall
 	id := completionID(chat)
 	created := time.Now().Unix()
 	var results []choiceResult
+	ctx := r.Context()
+	var asked sync.Once // the first choice's run names the completion
+	var askedID string
+	if t.Agent {
+		ctx = context.WithValue(ctx, askedKey{}, func(run agents.RunID) {
+			asked.Do(func() { askedID = agentCompletionID(chat, run) })
+		})
+	}
 	if !stream {
-		results = runChoices(r.Context(), t, reqs, nil)
+		results = runChoices(ctx, t, reqs, nil)
+		if askedID != "" {
+			id = askedID
+		}
 		usage := totalUsage(reqs, results)
 		err := firstFailure(results)
 		s.recordUsage(r, caller, t, usage, err)
@@ -296,7 +307,12 @@ func (s *server) complete(w http.ResponseWriter, r *http.Request, caller apiCall
 
 	cs := s.newCompletionStream(w, id, t.Name, created, len(reqs), chat)
 	defer cs.close() // when a provider panics, too
-	results = runChoices(r.Context(), t, reqs, cs)
+	if t.Agent {
+		ctx = context.WithValue(r.Context(), askedKey{}, func(run agents.RunID) {
+			asked.Do(func() { cs.setID(agentCompletionID(chat, run)) })
+		})
+	}
+	results = runChoices(ctx, t, reqs, cs)
 	// No ping from here on: it could start the response as a 200 while
 	// an error is being written with its own status.
 	cs.close()

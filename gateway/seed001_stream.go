@@ -34,6 +34,11 @@ type completionStream struct {
 	callPrefix string
 	// choices is guarded by sseStream's mu.
 	choices []streamChoice
+	// headSent is set by the first chunk: the id may change until then
+	// (setID). Guarded by sseStream's mu.
+	headSent bool
+	model    string
+	created  int64
 }
 
 // streamChoice is what a choice's stream has sent so far.
@@ -48,26 +53,42 @@ type streamChoice struct {
 // newCompletionStream opens a stream of n choices; chat picks
 // chat.completion.chunk over text_completion chunks.
 func (s *server) newCompletionStream(w http.ResponseWriter, id, model string, created int64, n int, chat bool) *completionStream {
-	c := &completionStream{chat: chat, callPrefix: "call_" + id[len(id)-12:] + "_", choices: make([]streamChoice, n)}
-	object := "text_completion"
-	if chat {
-		object = "chat.completion.chunk"
-	}
-	c.head = append(c.head, `{"id":`...)
-	c.head = agents.AppendJSONString(c.head, id)
-	c.head = append(c.head, `,"object":"`...)
-	c.head = append(c.head, object...)
-	c.head = append(c.head, `","created":`...)
-	c.head = strconv.AppendInt(c.head, created, 10)
-	c.head = append(c.head, `,"model":`...)
-	c.head = agents.AppendJSONString(c.head, model)
-	c.head = append(c.head, ',')
+	c := &completionStream{chat: chat, choices: make([]streamChoice, n), model: model, created: created}
+	c.setHead(id)
 	c.sseStream = newSSEStream(w, "text/event-stream", s.streamPing())
 	return c
 }
 
+// setHead builds the chunks' head for id.
+func (c *completionStream) setHead(id string) {
+	c.callPrefix = "call_" + id[len(id)-12:] + "_"
+	object := "text_completion"
+	if c.chat {
+		object = "chat.completion.chunk"
+	}
+	c.head = append(c.head[:0], `{"id":`...)
+	c.head = agents.AppendJSONString(c.head, id)
+	c.head = append(c.head, `,"object":"`...)
+	c.head = append(c.head, object...)
+	c.head = append(c.head, `","created":`...)
+	c.head = strconv.AppendInt(c.head, c.created, 10)
+	c.head = append(c.head, `,"model":`...)
+	c.head = agents.AppendJSONString(c.head, c.model)
+	c.head = append(c.head, ',')
+}
+
+// setID makes id the stream's id, unless a chunk already carried another.
+func (c *completionStream) setID(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.headSent {
+		c.setHead(id)
+	}
+}
+
 // chunkStart starts an event with the chunk's head. c.mu is held.
 func (c *completionStream) chunkStart() {
+	c.headSent = true
 	c.buf = append(c.buf[:0], "data: "...)
 	c.buf = append(c.buf, c.head...)
 }
