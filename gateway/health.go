@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -70,13 +71,36 @@ func handleNoRoute(mux *http.ServeMux) http.Handler {
 				allow = append(allow, m)
 			}
 		}
+		status, msg := http.StatusNotFound, "Not found"
 		if len(allow) > 0 {
 			for _, m := range allow {
 				w.Header().Add("Allow", m)
 			}
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"msg": "Method not allowed"})
-			return
+			status, msg = http.StatusMethodNotAllowed, "Method not allowed"
 		}
-		writeJSON(w, http.StatusNotFound, map[string]string{"msg": "Not found"})
+		writeNoRoute(w, r, status, msg)
 	})
+}
+
+// writeNoRoute answers a path no route takes (or a handler that panicked)
+// in the error format of the API its prefix belongs to, so each API's
+// clients can read it: seed 001's (OpenAI's) under /v1/, seed 000's under
+// /api/, seed 002's elsewhere.
+func writeNoRoute(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	what := msg + ": " + r.Method + " " + r.URL.Path
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/v2/"):
+		typ, code := oaiInvalidRequest, "unknown_url"
+		switch {
+		case status == http.StatusMethodNotAllowed:
+			code = "method_not_allowed"
+		case status >= 500:
+			typ, code = oaiServer, "internal_error"
+		}
+		writeJSON(w, status, (&oaiError{Status: status, Type: typ, Code: code, Message: what}).view())
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		writeJSON(w, status, map[string]string{"error": what, "detail": strings.ToLower(strings.ReplaceAll(msg, " ", "_"))})
+	default:
+		writeJSON(w, status, map[string]string{"msg": msg})
+	}
 }

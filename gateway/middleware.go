@@ -135,7 +135,7 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 			}
 			s.Logger.ErrorContext(r.Context(), "panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 			if rw.status == 0 {
-				writeJSON(rw, http.StatusInternalServerError, map[string]string{"msg": "Internal server error"})
+				writeNoRoute(rw, r, http.StatusInternalServerError, "Internal server error")
 			}
 		}()
 		next.ServeHTTP(rw, r)

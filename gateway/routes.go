@@ -111,6 +111,13 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/webhook/agent/{$}", s.handleAgentWebhook())
 	// Seed 003: the transactional and threaded APIs (bare "Authorization: <key>").
 	mux.Handle("POST /v1/{agent_id}", s.handleSeed003Transactional())
+	// OpenAI endpoints Atrium does not serve would otherwise be taken for
+	// an agent id above: OpenAI's clients get their own 404.
+	for _, name := range []string{"embeddings", "moderations", "files", "uploads", "batches", "assistants", "threads", "vector_stores", "realtime"} {
+		mux.HandleFunc("POST /v1/"+name, func(w http.ResponseWriter, r *http.Request) {
+			writeNoRoute(w, r, http.StatusNotFound, "Not served by Atrium")
+		})
+	}
 	mux.Handle("POST /v2/{agent_id}", s.handleSeed003Threaded())
 	mux.Handle("GET /api/credits/{$}", s.requireAPIUser(s.handleCredits()))
 	// Seed 000 §6: files.

@@ -377,3 +377,21 @@ func TestSeed002ResponsesAreJSON(t *testing.T) {
 		t.Fatalf("workspace body %s lacks its id", buf.String())
 	}
 }
+
+// TestNoRouteSpeaksEachAPIsErrors checks a path no route takes is answered
+// in the error format of the API its prefix belongs to, and that OpenAI
+// endpoints Atrium does not serve are not taken for seed 003's agent ids.
+func TestNoRouteSpeaksEachAPIsErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, p := range []string{"/v1/api/nope", "/v1/audio/speech", "/v1/embeddings", "/v1/api/chat/completions/x"} {
+		resp, body := e.raw(t, "POST", p, map[string]string{"Content-Type": "application/json"}, `{}`)
+		if resp.StatusCode != 404 || obj(t, body, "error")["type"] != "invalid_request_error" || obj(t, body, "error")["message"] == nil {
+			t.Errorf("POST %s = %d %v, want a 404 in seed 001's format", p, resp.StatusCode, body)
+		}
+	}
+	resp, body := e.raw(t, "POST", "/api/nope", nil, "")
+	if resp.StatusCode != 404 || body["error"] == nil || body["detail"] != "not_found" {
+		t.Errorf("POST /api/nope = %d %v, want seed 000's {error, detail}", resp.StatusCode, body)
+	}
+}
