@@ -134,7 +134,10 @@ func filePart(mr *multipart.Reader) (*multipart.Part, workspaces.ChatID, error) 
 	}
 }
 
-// handleDownloadFile is GET /api/download_file?file_id=: the file's bytes.
+// handleDownloadFile is GET /api/download_file?file_id=: the file's bytes,
+// or, for a client that asks for JSON (Accept: application/json; seed 000
+// calls the endpoint's purpose "get download URL"), a signed URL of them
+// as POST /api/get_download_url answers.
 func (s *server) handleDownloadFile() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.filesReady(w, r) {
@@ -153,6 +156,10 @@ func (s *server) handleDownloadFile() http.Handler {
 		f, err := s.Files.File(r.Context(), a.ID, id)
 		if err != nil {
 			s.writeAPIError(w, r, err)
+			return
+		}
+		if wantsJSON(r) {
+			writeJSON(w, http.StatusOK, s.downloadURL(r, f))
 			return
 		}
 		s.serveFile(w, r, f)
@@ -212,8 +219,8 @@ func (s *server) handleCreateUploadURL() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"success": true, "upload_url": baseURL(r) + path, "method": "PUT",
-			"expires_at": timestamp(expires), "max_bytes": s.Files.MaxBytes(), "message": "Upload the file with a PUT to upload_url before it expires"})
+		data := map[string]any{"upload_url": baseURL(r) + path, "method": "PUT", "expires_at": timestamp(expires), "max_bytes": s.Files.MaxBytes()}
+		writeJSON(w, http.StatusOK, successEnvelope(data, "Upload the file with a PUT to upload_url before it expires"))
 	})
 }
 
@@ -243,10 +250,27 @@ func (s *server) handleGetDownloadURL() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		path, expires := s.Files.DownloadURL(f)
-		writeJSON(w, http.StatusOK, map[string]any{"success": true, "download_url": baseURL(r) + path, "expires_at": timestamp(expires),
-			"file_id": f.ID, "filename": f.Name, "size": f.Size})
+		writeJSON(w, http.StatusOK, s.downloadURL(r, f))
 	})
+}
+
+// downloadURL is seed 000's success envelope around a signed, expiring URL
+// of f.
+func (s *server) downloadURL(r *http.Request, f agents.File) map[string]any {
+	path, expires := s.Files.DownloadURL(f)
+	data := map[string]any{"download_url": baseURL(r) + path, "expires_at": timestamp(expires), "file_id": f.ID, "filename": f.Name, "size": f.Size}
+	return successEnvelope(data, "Download the file with a GET of download_url before it expires")
+}
+
+// successEnvelope is seed 000's success response (§5.6.1), {success, data,
+// message}, with data's fields also at the top, where clients of the
+// first releases read them.
+func successEnvelope(data map[string]any, message string) map[string]any {
+	out := map[string]any{"success": true, "data": data, "message": message}
+	for k, v := range data {
+		out[k] = v
+	}
+	return out
 }
 
 // handleSignedUpload is PUT /api/files/upload?agent=&name=&expires=&sig=:
@@ -286,4 +310,18 @@ func (s *server) handleSignedDownload() http.Handler {
 		w.Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(60))
 		s.serveFile(w, r, f)
 	})
+}
+
+// wantsJSON reports whether r's Accept names application/json (a bare
+// "*/*", what most clients send, does not).
+func wantsJSON(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept") {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+				return true
+			}
+		}
+	}
+	return false
 }

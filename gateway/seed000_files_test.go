@@ -50,8 +50,17 @@ func TestFilesUploadDownloadAndSignedURLs(t *testing.T) {
 	}
 
 	// Signed download URL: works without the key, not once tampered with.
+	// It comes in seed 000's success envelope, and from download_file too
+	// for a client that asks for JSON.
 	_, body = e.withKey(t, "POST", "/api/get_download_url", key, `{"file_id":"`+id+`"}`)
 	url := str(t, body, "download_url")
+	if body["success"] != true || obj(t, body, "data")["download_url"] != url || body["message"] == nil {
+		t.Fatalf("get_download_url = %v, want {success, data: {download_url, …}, message}", body)
+	}
+	resp, body = e.raw(t, "GET", "/api/download_file?file_id="+id, map[string]string{"Authorization": "ApiKey " + key, "Accept": "application/json"}, "")
+	if resp.StatusCode != 200 || !strings.Contains(str(t, obj(t, body, "data"), "download_url"), "/api/files/"+id) {
+		t.Fatalf("download_file asking for JSON = %d %v", resp.StatusCode, body)
+	}
 	res, err := testHTTP.Get(url)
 	if err != nil {
 		t.Fatal(err)
