@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,6 +137,9 @@ func TestOpenAIGoClient(t *testing.T) {
 func nodeScript(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("ATRIUM_TEST_REQUIRE_PROGRAMS") == "1" {
+			t.Fatal("node is not installed, and ATRIUM_TEST_REQUIRE_PROGRAMS=1")
+		}
 		t.Skip("node is not installed: the official openai npm client and the Vercel AI SDK are not tested")
 	}
 	dir, _ := filepath.Abs("testdata/openai")
@@ -238,5 +242,42 @@ func TestOpenAINodeClients(t *testing.T) {
 				delete(wantConversations, what)
 			}
 		}
+	}
+}
+
+// TestOpenAINodeClientsWithAnAgent drives an agent as the model with the
+// official openai npm package and the Vercel AI SDK: answered, streamed,
+// listed among the models, and named by its request id.
+func TestOpenAINodeClientsWithAnAgent(t *testing.T) {
+	t.Parallel()
+	script := nodeScript(t)
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "node-agent@x.io")
+	agent, _ := e.publishedAgent(t, owner, `{}`)
+	cfg, _ := json.Marshal(map[string]any{"base_url": e.srv.URL + "/v1/api", "api_key": owner, "agent": agent})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", script)
+	cmd.Env = append(os.Environ(), "ATRIUM_OPENAI_TEST="+string(cfg))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node client failed: %v\nstdout: %s\nstderr: %s", err, out, stderr.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("node client output is not JSON: %v\n%s", err, out)
+	}
+	for _, key := range []string{"agent_text", "agent_stream_text", "agent_ai_generate_text", "agent_ai_stream_text"} {
+		if s, _ := got[key].(string); !strings.HasPrefix(s, "This is the echo model") {
+			t.Errorf("%s = %v, want the agent's (echo) answer", key, got[key])
+		}
+	}
+	if got["agent_listed"] != true {
+		t.Errorf("agent_listed = %v: GET /models does not list the caller's agent", got["agent_listed"])
+	}
+	if id, _ := got["agent_id"].(string); !strings.HasPrefix(id, "chatcmpl-") || len(id) <= len("chatcmpl-") {
+		t.Errorf("agent_id = %v, want chatcmpl-<request id>", got["agent_id"])
 	}
 }

@@ -1,7 +1,7 @@
 // Drives Atrium's OpenAI-compatible API (seed 001) with the official openai
 // npm package and the Vercel AI SDK, the way seed 001's examples use them.
 // The Go test (gateway/seed001_clients_test.go) passes {base_url, api_key}
-// in ATRIUM_OPENAI_TEST and checks the JSON object this prints; a thrown
+// (and agent, to drive only an agent as the model) in ATRIUM_OPENAI_TEST and checks the JSON object this prints; a thrown
 // error exits non-zero.
 import OpenAI from "openai";
 import { createOpenAI } from "@ai-sdk/openai";
@@ -218,7 +218,32 @@ async function vercelAISDK() {
   }
 }
 
-await officialClient();
-await officialResponses();
-await vercelAISDK();
+// An agent as the model ("model" is its id; cfg.agent): the agent answers,
+// its runs streamed as OpenAI chunks, through both clients.
+async function agentAsModel() {
+  const client = new OpenAI({ apiKey: cfg.api_key, baseURL: cfg.base_url, maxRetries: 0 });
+  const hello = [{ role: "user", content: "Hello agent" }];
+  const response = await client.chat.completions.create({ model: cfg.agent, messages: hello });
+  out.agent_text = response.choices[0].message.content;
+  out.agent_id = response.id;
+  let text = "";
+  const stream = await client.chat.completions.create({ model: cfg.agent, messages: hello, stream: true });
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  out.agent_stream_text = text;
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  out.agent_listed = ids.includes(cfg.agent);
+
+  const ashna = createOpenAI({ baseURL: cfg.base_url, apiKey: cfg.api_key });
+  out.agent_ai_generate_text = (await generateText({ model: ashna.chat(cfg.agent), prompt: "Hello agent" })).text;
+  out.agent_ai_stream_text = await streamText({ model: ashna.chat(cfg.agent), prompt: "Hello agent" }).text;
+}
+
+if (cfg.agent) {
+  await agentAsModel();
+} else {
+  await officialClient();
+  await officialResponses();
+  await vercelAISDK();
+}
 process.stdout.write(JSON.stringify(out));
