@@ -453,9 +453,20 @@ func TestCreditsRunOutWith402(t *testing.T) {
 	if body["balance"] != -0.5 || len(ledger) != 1 || ledger[0].(map[string]any)["amount"] != -10000.5 {
 		t.Fatalf("credits after spending = %v", body)
 	}
-	for _, path := range []string{"/api/agents/" + id + "/chat/", "/api/v1/chat", "/api/create_conversation", "/api/webhook/agent/"} {
+	for _, path := range []string{"/api/agents/" + id + "/chat/", "/api/agents/" + id + "/query/", "/api/agents/" + id + "/invoke/", "/api/v1/chat", "/api/create_conversation", "/api/webhook/agent/"} {
 		st, body := e.withKey(t, "POST", path, key, `{"message":"x"}`)
 		wantAPIError(t, path, st, body, 402, "credits have run out")
+	}
+	// Seed 003's APIs, with their bare key, in their own error shape.
+	for path, body := range map[string]string{
+		"/v1/" + id: `{"conversation":[{"role":"user","content":"x"}]}`,
+		"/v2/" + id: `{"message":{"role":"user","content":"x"}}`,
+	} {
+		st, raw, _ := e.send(t, "POST", path, map[string]string{"Authorization": key, "Content-Type": "application/json", "session": "s-1"}, body)
+		var got struct{ Error string }
+		if json.Unmarshal([]byte(raw), &got); st != 402 || !strings.Contains(got.Error, "credits have run out") {
+			t.Errorf("%s = %d %s, want seed 003's 402", path, st, raw)
+		}
 	}
 	if st, _ := e.do(t, "POST", "/v1/"+id, "", ""); st == 402 {
 		t.Fatal("an unauthenticated request learned about credits")
