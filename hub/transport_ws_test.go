@@ -399,6 +399,20 @@ func TestWorkspaceResumeNeverReplaysAHole(t *testing.T) {
 	default:
 	}
 
+	// A chat resume from before its window is refused the same way, with
+	// the latest seq; one within it replays.
+	chatAck := mustOK(t, "chat resume from before the window", late.send("join", map[string]any{"chat_id": e.chat, "since": 1}))
+	if chatAck.Recovered || chatAck.Seq < 6 {
+		t.Fatalf("chat resume from seq 1 = %+v, want recovered: false with the latest seq", chatAck)
+	}
+	select {
+	case ev := <-late.events:
+		if ev.Type != agents.EventPresenceJoined { // its own join, live
+			t.Fatalf("a refused chat resume replayed %s", ev.Type)
+		}
+	default:
+	}
+
 	// Within the window: the last two events come back.
 	again := e.dial(n, "token="+e.token(e.viewer))
 	a = mustOK(t, "resume within the window", again.send("join_workspace", map[string]any{"workspace_id": e.wsID, "since": a.Cursor - 2}))
