@@ -72,6 +72,9 @@ const (
 // was the user's first, and ok false if w was left meanwhile: the join is
 // then undone and the caller fails the join.
 func (c *client) joinPresence(ctx context.Context, key string, w *watch) (first, ok bool) {
+	if w.present.Load() == presenceJoined {
+		return false, true // a rejoin: present all along (watch)
+	}
 	first = c.h.presence.join(ctx, key, c.user, c.email)
 	if !w.present.CompareAndSwap(presenceNone, presenceJoined) {
 		c.h.presence.leave(key, c.user) // never announced: nothing to take back
@@ -338,9 +341,20 @@ type watched struct {
 // watch adds the client to the room of filter and works out what to replay
 // after since. Joining what is already watched starts over from since.
 func (c *client) watch(ctx context.Context, key, filter string, chat bool, since *uint64, w *watch) (watched, error) {
-	c.unwatch(key)
+	// A rejoin leaves the room and joins it again, but the user stays
+	// present: w takes over the old watch's presence (no presence.left
+	// and presence.joined for it).
+	c.mu.Lock()
+	old := c.watching[key]
+	delete(c.watching, key)
+	c.mu.Unlock()
+	if old != nil {
+		old.m.r.leave(old.m)
+		w.present.Store(old.present.Swap(presenceLeft))
+	}
 	r, err := c.h.acquire(filter, chat)
 	if err != nil {
+		c.leftPresence(w)
 		return watched{}, workspaces.Internal("watch", err)
 	}
 	m := r.join(c)
@@ -349,6 +363,7 @@ func (c *client) watch(ctx context.Context, key, filter string, chat bool, since
 	if c.closed {
 		c.mu.Unlock()
 		r.leave(m)
+		c.leftPresence(w)
 		return watched{}, workspaces.E(workspaces.KindUnavailable, "connection closed")
 	}
 	c.watching[key] = w

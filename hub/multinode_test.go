@@ -112,7 +112,8 @@ func TestResumeOnAnotherNodeAfterTheFirstStops(t *testing.T) {
 
 // TestPresenceAcrossNodesIsOnePerson checks presence events count people,
 // not nodes: a user watching a chat on two nodes joins once, stays when
-// they leave one node, and leaves when they leave the last.
+// they leave one node, and leaves when they leave the last; a rejoin on
+// the same connection is neither.
 func TestPresenceAcrossNodesIsOnePerson(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
@@ -125,6 +126,8 @@ func TestPresenceAcrossNodesIsOnePerson(t *testing.T) {
 	mustOK(t, "member joins on B", onB.send("join", map[string]any{"chat_id": e.chat}))
 	mustOK(t, "member leaves A", onA.send("leave", map[string]any{"chat_id": e.chat}))
 	mustOK(t, "member leaves B", onB.send("leave", map[string]any{"chat_id": e.chat}))
+	// Joining again what one watches is no leaving and arriving.
+	mustOK(t, "owner joins again", watcher.send("join", map[string]any{"chat_id": e.chat}))
 	// Then a marker, so everything before it has arrived.
 	mustOK(t, "typing", watcher.send("typing", map[string]any{"chat_id": e.chat}))
 	var got []string
