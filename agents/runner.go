@@ -326,7 +326,9 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 		return o.fail("internal", "could not publish the run's events")
 	}
 	notify(ctx, r.cfg.Notify, Notification{Event: NotifyExecutionStarted, Owner: agent.Owner, Agent: agent.ID,
-		Data: map[string]any{"execution_id": run.ID, "conversation_id": run.ChatID, "model": agent.ModelID}})
+		// attempt > 1: the run started again after its runner died (the
+		// same execution_id), not a duplicate delivery.
+		Data: map[string]any{"execution_id": run.ID, "conversation_id": run.ChatID, "model": agent.ModelID, "attempt": run.Attempts}})
 	limit := 1 // with memory off, one earlier message only tells a new conversation apart
 	if cfg.UseMemory {
 		limit = max(cfg.MaxHistoryMessages, 1)
