@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"os"
 	"path/filepath"
@@ -88,6 +90,27 @@ func cleanName(name string) (string, error) {
 // Save streams r into a new file of agent a. A body longer than the limit
 // is KindTooLarge and leaves nothing behind.
 func (f *Files) Save(ctx context.Context, a Agent, conv workspaces.ChatID, name, contentType, source string, r io.Reader) (File, error) {
+	return f.save(ctx, "", a, conv, name, contentType, source, r)
+}
+
+// SaveUpload is Save for an upload URL (CheckUpload): the file takes the id
+// the URL was made for, so a second PUT of the same URL is refused with
+// KindConflict rather than storing another file.
+func (f *Files) SaveUpload(ctx context.Context, id string, a Agent, conv workspaces.ChatID, name, contentType string, r io.Reader) (File, error) {
+	if _, err := f.File(ctx, a.ID, id); err == nil {
+		return File{}, errUploadUsed
+	}
+	return f.save(ctx, id, a, conv, name, contentType, "upload", r)
+}
+
+var errUploadUsed = workspaces.E(workspaces.KindConflict, "This upload URL was used already: ask for another")
+
+// save stores a file as Save says, under id (empty: a new one).
+func (f *Files) save(ctx context.Context, id string, a Agent, conv workspaces.ChatID, name, contentType, source string, r io.Reader) (File, error) {
+	reserved := id != ""
+	if !reserved {
+		id = workspaces.NewID()
+	}
 	name, err := cleanName(name)
 	if err != nil {
 		return File{}, err
@@ -105,7 +128,6 @@ func (f *Files) Save(ctx context.Context, a Agent, conv workspaces.ChatID, name,
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return File{}, workspaces.Internal("make file dir", err)
 	}
-	id := workspaces.NewID()
 	tmp, err := os.CreateTemp(dir, id+".part-*")
 	if err != nil {
 		return File{}, workspaces.Internal("create file", err)
@@ -122,7 +144,15 @@ func (f *Files) Save(ctx context.Context, a Agent, conv workspaces.ChatID, name,
 	if n > f.cfg.MaxBytes {
 		return File{}, f.tooLarge()
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, id)); err != nil {
+	if reserved {
+		// Two PUTs of one URL at once: the link of the first stands, the
+		// second fails here (a rename would replace the first's bytes).
+		if err := os.Link(tmp.Name(), filepath.Join(dir, id)); errors.Is(err, fs.ErrExist) {
+			return File{}, errUploadUsed
+		} else if err != nil {
+			return File{}, workspaces.Internal("store file", err)
+		}
+	} else if err := os.Rename(tmp.Name(), filepath.Join(dir, id)); err != nil {
 		return File{}, workspaces.Internal("store file", err)
 	}
 	row := &sqldb.File{ID: id, AgentID: string(a.ID), OwnerID: string(a.Owner), Name: name, ContentType: contentType,
@@ -181,7 +211,8 @@ func (f *Files) DownloadURL(fl File) (path string, expires time.Time) {
 }
 
 // UploadURL returns a path that takes one PUT of a file named name for
-// agent a without credentials until it expires.
+// agent a without credentials until it expires. The file's id is chosen
+// now and signed into the URL, which makes a second PUT a conflict.
 func (f *Files) UploadURL(a Agent, name string, conv workspaces.ChatID) (path string, expires time.Time, err error) {
 	if name, err = cleanName(name); err != nil {
 		return "", time.Time{}, err
@@ -189,8 +220,9 @@ func (f *Files) UploadURL(a Agent, name string, conv workspaces.ChatID) (path st
 	expires = f.now().Add(f.cfg.URLTTL).UTC().Truncate(time.Second)
 	exp := strconv.FormatInt(expires.Unix(), 10)
 	enc := base64.RawURLEncoding.EncodeToString([]byte(name))
-	sig := f.sign("upload", string(a.ID), enc+"|"+string(conv), exp)
-	path = "/api/files/upload?agent=" + string(a.ID) + "&name=" + enc + "&expires=" + exp + "&sig=" + sig
+	id := workspaces.NewID()
+	sig := f.sign("upload", string(a.ID), enc+"|"+string(conv)+"|"+id, exp)
+	path = "/api/files/upload?agent=" + string(a.ID) + "&file=" + id + "&name=" + enc + "&expires=" + exp + "&sig=" + sig
 	if conv != "" {
 		path += "&conversation=" + string(conv)
 	}
@@ -205,17 +237,17 @@ func (f *Files) CheckDownload(ctx context.Context, id, agent, expires, sig strin
 	return f.File(ctx, ID(agent), id)
 }
 
-// CheckUpload checks an upload URL's parameters and returns the file name
-// and conversation it allows.
-func (f *Files) CheckUpload(agent, name, conv, expires, sig string) (string, workspaces.ChatID, error) {
-	if err := f.checkSig(sig, expires, "upload", agent, name+"|"+conv); err != nil {
-		return "", "", err
+// CheckUpload checks an upload URL's parameters and returns the file name,
+// conversation and file id it allows (for SaveUpload).
+func (f *Files) CheckUpload(agent, name, conv, file, expires, sig string) (string, workspaces.ChatID, string, error) {
+	if err := f.checkSig(sig, expires, "upload", agent, name+"|"+conv+"|"+file); err != nil {
+		return "", "", "", err
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(name)
-	if err != nil {
-		return "", "", workspaces.E(workspaces.KindUnauthenticated, "Invalid upload URL")
+	if err != nil || !workspaces.ValidID(file) {
+		return "", "", "", workspaces.E(workspaces.KindUnauthenticated, "Invalid upload URL")
 	}
-	return string(raw), workspaces.ChatID(conv), nil
+	return string(raw), workspaces.ChatID(conv), file, nil
 }
 
 func (f *Files) checkSig(sig, expires string, parts ...string) error {

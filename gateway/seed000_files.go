@@ -57,13 +57,14 @@ func (s *server) handleUploadFile() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		s.saveUpload(w, r, a, "", "")
+		s.saveUpload(w, r, a, "", "", "")
 	})
 }
 
 // saveUpload stores the request's file for a; name and conv, when set, come
 // from a signed upload URL and win over the request's.
-func (s *server) saveUpload(w http.ResponseWriter, r *http.Request, a agents.Agent, name string, conv workspaces.ChatID) {
+// file, when not empty, is the id an upload URL reserved (Files.SaveUpload).
+func (s *server) saveUpload(w http.ResponseWriter, r *http.Request, a agents.Agent, name string, conv workspaces.ChatID, file string) {
 	if r.ContentLength > s.Files.MaxBytes()+64<<10 {
 		s.writeAPIError(w, r, workspaces.Errorf(workspaces.KindTooLarge, "The file is larger than the limit of %d MB", s.Files.MaxBytes()>>20))
 		return
@@ -103,7 +104,13 @@ func (s *server) saveUpload(w http.ResponseWriter, r *http.Request, a agents.Age
 			return
 		}
 	}
-	f, err := s.Files.Save(r.Context(), a, conv, name, contentType, "upload", body)
+	var f agents.File
+	var err error
+	if file != "" {
+		f, err = s.Files.SaveUpload(r.Context(), file, a, conv, name, contentType, body)
+	} else {
+		f, err = s.Files.Save(r.Context(), a, conv, name, contentType, "upload", body)
+	}
 	if err != nil {
 		s.writeAPIError(w, r, err)
 		return
@@ -281,7 +288,7 @@ func (s *server) handleSignedUpload() http.Handler {
 			return
 		}
 		q := r.URL.Query()
-		name, conv, err := s.Files.CheckUpload(q.Get("agent"), q.Get("name"), q.Get("conversation"), q.Get("expires"), q.Get("sig"))
+		name, conv, file, err := s.Files.CheckUpload(q.Get("agent"), q.Get("name"), q.Get("conversation"), q.Get("file"), q.Get("expires"), q.Get("sig"))
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -291,7 +298,7 @@ func (s *server) handleSignedUpload() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		s.saveUpload(w, r, a, name, conv)
+		s.saveUpload(w, r, a, name, conv, file)
 	})
 }
 

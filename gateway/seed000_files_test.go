@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -89,6 +90,33 @@ func TestFilesUploadDownloadAndSignedURLs(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 201 || !strings.Contains(string(b), `"filename":"report.md"`) {
 		t.Fatalf("signed upload = %d %s", res.StatusCode, b)
+	}
+	// Once only: a second PUT of the URL is refused, and the first file
+	// stays as it was.
+	var first struct {
+		FileID string `json:"file_id"`
+	}
+	json.Unmarshal(b, &first)
+	firstID := first.FileID
+	req, _ = http.NewRequest("PUT", up, strings.NewReader("# Something else"))
+	res, err = testHTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 409 || !strings.Contains(string(b), "used already") {
+		t.Fatalf("second PUT of an upload URL = %d %s, want 409", res.StatusCode, b)
+	}
+	if st, got, _ := e.send(t, "GET", "/api/download_file?file_id="+firstID, auth, ""); st != 200 || got != "# Report" {
+		t.Fatalf("the first upload after a second PUT = %d %q", st, got)
+	}
+	// The URL cannot be pointed at another id either.
+	req, _ = http.NewRequest("PUT", strings.Replace(up, "file=", "file=0", 1), strings.NewReader("x"))
+	res, _ = testHTTP.Do(req)
+	res.Body.Close()
+	if res.StatusCode != 401 {
+		t.Fatalf("an upload URL with another file id = %d, want 401", res.StatusCode)
 	}
 
 	// Errors.
