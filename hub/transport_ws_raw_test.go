@@ -35,8 +35,14 @@ type rawWS struct {
 // in the same write, by extra (bytes a fast client may send at once).
 func rawDial(t *testing.T, n *node, token string, extra []byte) *rawWS {
 	t.Helper()
+	return rawDialWith(t, &net.Dialer{}, n, token, extra)
+}
+
+// rawDialWith is rawDial through d.
+func rawDialWith(t *testing.T, d *net.Dialer, n *node, token string, extra []byte) *rawWS {
+	t.Helper()
 	u, _ := url.Parse(n.srv.URL)
-	conn, err := net.Dial("tcp", u.Host)
+	conn, err := d.Dial("tcp", u.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
