@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -24,7 +25,16 @@ func startProcess(t *testing.T, env []string) (*exec.Cmd, string) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), env...)
+	// Only env configures it: the test's own ATRIUM_TEST_* settings are
+	// unknown to atrium, which refuses them.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ATRIUM_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +53,8 @@ func startProcess(t *testing.T, env []string) (*exec.Cmd, string) {
 			return cmd, strings.Fields(rest)[0]
 		}
 	}
-	t.Fatal("atrium serve exited before listening")
+	cmd.Wait()
+	t.Fatalf("atrium serve exited before listening: %s", stderr.String())
 	return nil, ""
 }
 
