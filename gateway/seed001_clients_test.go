@@ -151,18 +151,15 @@ func nodeScript(t *testing.T) string {
 	return filepath.Join(dir, "client.mjs")
 }
 
-// TestOpenAINodeClients drives the API with the official openai npm
-// package and the Vercel AI SDK, as seed 001's examples use them; the
-// script prints what it got as JSON.
-func TestOpenAINodeClients(t *testing.T) {
-	t.Parallel()
-	script := nodeScript(t)
-	e := newOAIEnv(t, gateway.Config{})
-	cfg, _ := json.Marshal(map[string]any{"base_url": e.srv.URL + "/v1/api", "api_key": e.userKey})
+// runNodeClients runs script (client.mjs) with cfg and returns the JSON
+// object it prints.
+func runNodeClients(t *testing.T, script string, cfg map[string]any) map[string]any {
+	t.Helper()
+	raw, _ := json.Marshal(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", script)
-	cmd.Env = append(os.Environ(), "ATRIUM_OPENAI_TEST="+string(cfg))
+	cmd.Env = append(os.Environ(), "ATRIUM_OPENAI_TEST="+string(raw))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -174,6 +171,17 @@ func TestOpenAINodeClients(t *testing.T) {
 		t.Fatalf("node client output is not JSON: %v\n%s", err, out)
 	}
 	t.Logf("node clients: %s", out)
+	return got
+}
+
+// TestOpenAINodeClients drives the API with the official openai npm
+// package and the Vercel AI SDK, as seed 001's examples use them; the
+// script prints what it got as JSON.
+func TestOpenAINodeClients(t *testing.T) {
+	t.Parallel()
+	script := nodeScript(t)
+	e := newOAIEnv(t, gateway.Config{})
+	got := runNodeClients(t, script, map[string]any{"base_url": e.srv.URL + "/v1/api", "api_key": e.userKey})
 	for key, want := range map[string]any{
 		"openai_text":         "Hello world",
 		"openai_stream_text":  "Hello world",
@@ -254,21 +262,7 @@ func TestOpenAINodeClientsWithAnAgent(t *testing.T) {
 	e := newRunningEnv(t)
 	owner, _ := e.user(t, "node-agent@x.io")
 	agent, _ := e.publishedAgent(t, owner, `{}`)
-	cfg, _ := json.Marshal(map[string]any{"base_url": e.srv.URL + "/v1/api", "api_key": owner, "agent": agent})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", script)
-	cmd.Env = append(os.Environ(), "ATRIUM_OPENAI_TEST="+string(cfg))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node client failed: %v\nstdout: %s\nstderr: %s", err, out, stderr.String())
-	}
-	var got map[string]any
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("node client output is not JSON: %v\n%s", err, out)
-	}
+	got := runNodeClients(t, script, map[string]any{"base_url": e.srv.URL + "/v1/api", "api_key": owner, "agent": agent})
 	for _, key := range []string{"agent_text", "agent_stream_text", "agent_ai_generate_text", "agent_ai_stream_text"} {
 		if s, _ := got[key].(string); !strings.HasPrefix(s, "This is the echo model") {
 			t.Errorf("%s = %v, want the agent's (echo) answer", key, got[key])

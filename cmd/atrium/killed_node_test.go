@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,22 +84,7 @@ func TestClientOfAKilledNodeResumesOnAnother(t *testing.T) {
 	procA, a := startProcess(t, env("gateway,hub"))
 	b := startNode(t, env("gateway,hub,runner")).url
 
-	call(t, "POST", a+"/register", "", `{"email":"k@x.io","password":"pw-pw-pw-pw"}`)
-	_, body := call(t, "POST", a+"/auth/login", "", `{"email":"k@x.io","password":"pw-pw-pw-pw"}`)
-	token := body["access_token"].(string)
-	_, body = call(t, "POST", a+"/workspace", token, `{"name":"W"}`)
-	wsID := body["workspace"].(map[string]any)["workspace_id"].(string)
-	_, body = call(t, "POST", a+"/chat?workspace_id="+wsID, token, "")
-	chat := body["chat"].(map[string]any)["chat_id"].(string)
-	st, body := call(t, "POST", a+"/api/agents/", token, `{"name":"Echo","model_id":"echo"}`)
-	if st != 201 {
-		t.Fatalf("create agent = %d %v", st, body)
-	}
-	if st, body := call(t, "POST", a+"/workspace/"+wsID+"/agent", token, fmt.Sprintf(`{"agent_id":%q}`, body["id"])); st != 200 {
-		t.Fatalf("attach = %d %v", st, body)
-	}
-	_, body = call(t, "GET", a+"/chat/authorize/message?chat_id="+chat, token, "")
-	ms := body["message_string"].(string)
+	token, chat, ms := echoChat(t, a, b)
 
 	onA := dialLive(t, a, token)
 	onA.send("join", map[string]any{"chat_id": chat})

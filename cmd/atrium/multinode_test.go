@@ -103,6 +103,29 @@ func (c *liveClient) until(typ string) []map[string]any {
 
 func seqOf(ev map[string]any) uint64 { return uint64(ev["seq"].(float64)) }
 
+// echoChat registers a user, makes a workspace with the echo agent attached
+// and a chat in it, alternating between the nodes at a and b, and returns
+// the user's token, the chat and a message string for it.
+func echoChat(t *testing.T, a, b string) (token, chat, messageString string) {
+	t.Helper()
+	call(t, "POST", a+"/register", "", `{"email":"o@x.io","password":"pw-pw-pw-pw"}`)
+	_, body := call(t, "POST", b+"/auth/login", "", `{"email":"o@x.io","password":"pw-pw-pw-pw"}`)
+	token = body["access_token"].(string)
+	_, body = call(t, "POST", a+"/workspace", token, `{"name":"W"}`)
+	wsID := body["workspace"].(map[string]any)["workspace_id"].(string)
+	_, body = call(t, "POST", b+"/chat?workspace_id="+wsID, token, "")
+	chat = body["chat"].(map[string]any)["chat_id"].(string)
+	st, body := call(t, "POST", a+"/api/agents/", token, `{"name":"Echo","model_id":"echo"}`)
+	if st != 201 {
+		t.Fatalf("create agent = %d %v", st, body)
+	}
+	if st, body := call(t, "POST", b+"/workspace/"+wsID+"/agent", token, fmt.Sprintf(`{"agent_id":%q}`, body["id"])); st != 200 {
+		t.Fatalf("attach = %d %v", st, body)
+	}
+	_, body = call(t, "GET", a+"/chat/authorize/message?chat_id="+chat, token, "")
+	return token, chat, body["message_string"].(string)
+}
+
 // Two `atrium serve` processes sharing one NATS and one PostgreSQL behave as
 // one: a client on either sees every event of every run, whichever node's
 // runner took it, and a client of a node that stops resumes on the other.
@@ -128,22 +151,7 @@ func TestTwoNodesShareNATSAndDatabase(t *testing.T) {
 	a := startNode(t, envFor())
 	b := startNode(t, envFor())
 
-	call(t, "POST", a.url+"/register", "", `{"email":"o@x.io","password":"pw-pw-pw-pw"}`)
-	_, body := call(t, "POST", b.url+"/auth/login", "", `{"email":"o@x.io","password":"pw-pw-pw-pw"}`)
-	token := body["access_token"].(string)
-	_, body = call(t, "POST", a.url+"/workspace", token, `{"name":"W"}`)
-	wsID := body["workspace"].(map[string]any)["workspace_id"].(string)
-	_, body = call(t, "POST", b.url+"/chat?workspace_id="+wsID, token, "")
-	chat := body["chat"].(map[string]any)["chat_id"].(string)
-	st, body := call(t, "POST", a.url+"/api/agents/", token, `{"name":"Echo","model_id":"echo"}`)
-	if st != 201 {
-		t.Fatalf("create agent = %d %v", st, body)
-	}
-	if st, body := call(t, "POST", b.url+"/workspace/"+wsID+"/agent", token, fmt.Sprintf(`{"agent_id":%q}`, body["id"])); st != 200 {
-		t.Fatalf("attach = %d %v", st, body)
-	}
-	_, body = call(t, "GET", a.url+"/chat/authorize/message?chat_id="+chat, token, "")
-	ms := body["message_string"].(string)
+	token, chat, ms := echoChat(t, a.url, b.url)
 
 	onA, onB := dialLive(t, a.url, token), dialLive(t, b.url, token)
 	onA.send("join", map[string]any{"chat_id": chat})
@@ -181,7 +189,7 @@ func TestTwoNodesShareNATSAndDatabase(t *testing.T) {
 		}
 	}
 	// The answer is stored, whichever runner finished it.
-	st, body = call(t, "GET", b.url+"/chat/"+chat+"/messages", token, "")
+	st, body := call(t, "GET", b.url+"/chat/"+chat+"/messages", token, "")
 	if msgs, _ := body["messages"].([]any); st != 200 || len(msgs) != 4 {
 		t.Fatalf("history = %d %v", st, body)
 	}
