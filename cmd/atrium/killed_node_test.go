@@ -96,15 +96,5 @@ func TestClientOfAKilledNodeResumesOnAnother(t *testing.T) {
 	}
 	procA.Wait()
 
-	back := dialLive(t, b, token)
-	ack := back.send("join", map[string]any{"chat_id": chat, "since": last})
-	if ack["recovered"] != true {
-		t.Fatalf("rejoin on B = %v", ack)
-	}
-	rest := back.until("run.completed")
-	for i, ev := range rest {
-		if seqOf(ev) != last+uint64(i)+1 {
-			t.Fatalf("after resuming, event %d has seq %v, want %d", i, ev["seq"], last+uint64(i)+1)
-		}
-	}
+	resumeOn(t, b, token, chat, last)
 }

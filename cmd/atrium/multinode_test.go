@@ -103,6 +103,22 @@ func (c *liveClient) until(typ string) []map[string]any {
 
 func seqOf(ev map[string]any) uint64 { return uint64(ev["seq"].(float64)) }
 
+// resumeOn joins chat on the node at base with since last, and checks
+// that every event after last comes, in order, to the run's end.
+func resumeOn(t *testing.T, base, token, chat string, last uint64) {
+	t.Helper()
+	back := dialLive(t, base, token)
+	ack := back.send("join", map[string]any{"chat_id": chat, "since": last})
+	if ack["recovered"] != true {
+		t.Fatalf("rejoin on %s = %v", base, ack)
+	}
+	for i, ev := range back.until("run.completed") {
+		if seqOf(ev) != last+uint64(i)+1 {
+			t.Fatalf("after resuming, event %d has seq %v, want %d", i, ev["seq"], last+uint64(i)+1)
+		}
+	}
+}
+
 // echoChat registers a user, makes a workspace with the echo agent attached
 // and a chat in it, alternating between the nodes at a and b, and returns
 // the user's token, the chat and a message string for it.
@@ -177,17 +193,7 @@ func TestTwoNodesShareNATSAndDatabase(t *testing.T) {
 	seen := onA.until("run.delta")
 	last := seqOf(seen[len(seen)-1])
 	a.stop(t)
-	back := dialLive(t, b.url, token)
-	ack := back.send("join", map[string]any{"chat_id": chat, "since": last})
-	if ack["recovered"] != true {
-		t.Fatalf("rejoin on B = %v", ack)
-	}
-	rest := back.until("run.completed")
-	for i, ev := range rest {
-		if seqOf(ev) != last+uint64(i)+1 {
-			t.Fatalf("after resuming, event %d has seq %v, want %d", i, ev["seq"], last+uint64(i)+1)
-		}
-	}
+	resumeOn(t, b.url, token, chat, last)
 	// The answer is stored, whichever runner finished it.
 	st, body := call(t, "GET", b.url+"/chat/"+chat+"/messages", token, "")
 	if msgs, _ := body["messages"].([]any); st != 200 || len(msgs) != 4 {
