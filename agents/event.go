@@ -64,8 +64,11 @@ func (e *Events) Publish(ctx context.Context, ws workspaces.WorkspaceID, chat wo
 // sending goroutine, so it must not block, and it is never called before
 // PublishAsync returns. An error returned here (the data does not encode)
 // means done is not called.
-func (e *Events) PublishAsync(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any, done func(uint64, error)) error {
-	build, err := e.builder(ws, chat, typ, runID, data)
+//
+// at, when not zero, is the event's ts: when what it says happened (a
+// delta's first token), which can be earlier than its publishing.
+func (e *Events) PublishAsync(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any, at time.Time, done func(uint64, error)) error {
+	build, err := e.builderAt(ws, chat, typ, runID, data, at)
 	if err != nil {
 		return err
 	}
@@ -78,11 +81,19 @@ func (e *Events) PublishAsync(ctx context.Context, ws workspaces.WorkspaceID, ch
 // builder encodes data now, stamps the event with the time, and returns
 // what writes its envelope once its number is known.
 func (e *Events) builder(ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any) (func(uint64) ([]byte, error), error) {
+	return e.builderAt(ws, chat, typ, runID, data, time.Time{})
+}
+
+// builderAt is builder with the event's time at (zero: now).
+func (e *Events) builderAt(ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any, at time.Time) (func(uint64) ([]byte, error), error) {
 	payload, err := json.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", typ, err)
 	}
-	ts := e.now().UTC()
+	ts := at.UTC()
+	if at.IsZero() {
+		ts = e.now().UTC()
+	}
 	return func(seq uint64) ([]byte, error) {
 		return encodeEnvelope(seq, ws, chat, typ, runID, payload, ts), nil
 	}, nil

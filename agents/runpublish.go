@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -30,11 +31,14 @@ type runPublisher struct {
 	finished bool
 }
 
-// pubItem is an event waiting to be published; typ "" is run.delta text.
+// pubItem is an event waiting to be published; typ "" is run.delta text,
+// and at is when its first token came (the delta's ts: how long its
+// tokens waited to go out is part of their delivery time).
 type pubItem struct {
 	typ  EventType
 	text strings.Builder
 	data any
+	at   time.Time
 }
 
 func newRunPublisher(ctx context.Context, events *Events, ws workspaces.WorkspaceID, chat workspaces.ChatID, run string) *runPublisher {
@@ -54,7 +58,7 @@ func (p *runPublisher) text(s string) error {
 	if n := len(p.items); n > 0 && p.items[n-1].typ == "" {
 		p.items[n-1].text.WriteString(s)
 	} else {
-		p.items = append(p.items, pubItem{})
+		p.items = append(p.items, pubItem{at: p.events.now()})
 		p.items[len(p.items)-1].text.WriteString(s)
 	}
 	p.next()
@@ -79,7 +83,7 @@ func (p *runPublisher) event(typ EventType, data any) error {
 func (p *runPublisher) next() {
 	if !p.sending && p.err == nil && len(p.items) > 0 {
 		it := &p.items[0]
-		typ, data := it.typ, it.data
+		typ, data, at := it.typ, it.data, it.at
 		if typ == "" {
 			typ, data = EventRunDelta, map[string]string{"text": it.text.String()}
 		}
@@ -88,7 +92,7 @@ func (p *runPublisher) next() {
 		if len(p.items) == 0 {
 			p.items = nil // reuse no backing array that still holds a builder
 		}
-		if err := p.events.PublishAsync(p.ctx, p.ws, p.chat, typ, p.run, data, p.published); err != nil {
+		if err := p.events.PublishAsync(p.ctx, p.ws, p.chat, typ, p.run, data, at, p.published); err != nil {
 			p.err = err
 		} else {
 			p.sending = true
