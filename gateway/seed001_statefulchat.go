@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,6 +95,9 @@ func (s *server) chatAuth(r *http.Request) (chatCaller, error) {
 
 // handleStatefulChat is POST /v1/api/chat.
 func (s *server) handleStatefulChat() http.Handler {
+	// A catalogue model's conversations by chatId (an agent's live in its
+	// conversation): kept as stored responses are, on every node.
+	store := newResponseStore(responseStoreConfig{Durable: s.durableResponses()})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, err := s.chatAuth(r)
 		if err != nil {
@@ -156,7 +160,7 @@ func (s *server) handleStatefulChat() http.Handler {
 			s.statefulAgentChat(r, chat, *agent, req, msgs)
 			return
 		}
-		s.statefulModelChat(r, chat, caller.user, req, msgs)
+		s.statefulModelChat(r, chat, store, caller.user, req, msgs)
 	})
 }
 
@@ -200,7 +204,12 @@ func (s *server) statefulAgentChat(r *http.Request, chat *chatStream, a agents.A
 // leaves cancels the model call. As on the completions endpoints, the
 // caller pays: refused with 402 when out of credits, charged for what the
 // model produced (also when the client left half-way).
-func (s *server) statefulModelChat(r *http.Request, chat *chatStream, user workspaces.UserID, req statefulChatRequest, msgs []agents.ModelMessage) {
+//
+// With a chatId the conversation is kept (24 hours): a request that sends
+// only its new message gets the earlier ones before it, and one that sends
+// several is taken as the whole conversation (as the AI SDK's useChat
+// sends it).
+func (s *server) statefulModelChat(r *http.Request, chat *chatStream, store *responseStore, user workspaces.UserID, req statefulChatRequest, msgs []agents.ModelMessage) {
 	if why := s.Catalogue.Why(req.Model); why != "" {
 		chatError(chat.w, http.StatusServiceUnavailable, oaiServer, why, "model_unavailable")
 		return
@@ -210,6 +219,12 @@ func (s *server) statefulModelChat(r *http.Request, chat *chatStream, user works
 	if err := s.Workspaces.CheckCredits(r.Context(), user); err != nil {
 		s.chatFail(chat.w, r, err)
 		return
+	}
+	owner, key := storeOwner(apiCaller{User: user}), "chat-api:"+req.ChatID
+	if req.ChatID != "" && len(msgs) == 1 {
+		if earlier, ok := store.get(r.Context(), owner, key); ok {
+			msgs = append(slices.Clip(earlier), msgs...) // stored entries are shared: copy
+		}
 	}
 	t := modelTarget{Name: m.Name, Model: m, Provider: provider, Upstream: upstream}
 	reqs := []agents.ModelRequest{{Model: upstream, Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens}}
@@ -229,6 +244,12 @@ func (s *server) statefulModelChat(r *http.Request, chat *chatStream, user works
 		return
 	}
 	resp := results[0].resp
+	if req.ChatID != "" {
+		kept := append(slices.Clip(msgs), agents.ModelMessage{Role: agents.RoleAssistant, Content: resp.Text})
+		if err := store.keep(r.Context(), owner, map[string][]agents.ModelMessage{key: kept}); err != nil {
+			s.Logger.Warn("keep a chat API conversation", "err", err) // memory has it
+		}
+	}
 	id := "msg_" + workspaces.NewID()
 	chat.done(id, resp.Text, id, map[string]any{"model": req.Model, "tokensUsed": usage.InputTokens + usage.OutputTokens, "finishReason": resp.FinishReason, "chatId": req.ChatID})
 }

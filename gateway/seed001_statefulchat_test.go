@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,50 @@ func TestSeed001StatefulChatBillsModelCalls(t *testing.T) {
 	}
 	if spent[0] <= 0 || spent[1] != spent[0] {
 		t.Errorf("charged %v for a cut answer on the completions endpoint and the chat API; want the same, more than 0", spent)
+	}
+}
+
+// TestSeed001ChatKeepsAModelConversation checks seed 001's chatId with a
+// catalogue model: a request that sends only its new message is answered
+// with the conversation so far (kept per caller), and one that sends
+// several is taken as the whole conversation.
+func TestSeed001ChatKeepsAModelConversation(t *testing.T) {
+	t.Parallel()
+	e := newOAIEnv(t, gateway.Config{})
+	say := func(token, body string) []any {
+		t.Helper()
+		for len(e.up.reqs) > 0 {
+			<-e.up.reqs
+		}
+		if st, m := e.do(t, "POST", "/v1/api/chat", token, body); st != 200 {
+			t.Fatalf("%s = %d %v", body, st, m)
+		}
+		select {
+		case up := <-e.up.reqs:
+			msgs, _ := up["messages"].([]any)
+			return msgs
+		default:
+			t.Fatalf("%s reached no upstream", body)
+		}
+		return nil
+	}
+	user := func(text string) map[string]any { return map[string]any{"role": "user", "content": text} }
+	answer := map[string]any{"role": "assistant", "content": "Hello world"}
+
+	say(e.userKey, `{"model":"fake-text","chatId":"c1","messages":[{"id":"m1","role":"user","parts":[{"type":"text","text":"First"}]}]}`)
+	got := say(e.jwt, `{"model":"fake-text","chatId":"c1","messages":[{"id":"m2","role":"user","parts":[{"type":"text","text":"Second"}]}]}`)
+	if want := []any{user("First"), answer, user("Second")}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("the second message of chat c1 went up as %v, want %v", got, want)
+	}
+	// The client's own history wins when it sends one.
+	got = say(e.userKey, `{"model":"fake-text","chatId":"c1","messages":[{"role":"user","parts":[{"type":"text","text":"A"}]},{"role":"assistant","parts":[{"type":"text","text":"B"}]},{"role":"user","parts":[{"type":"text","text":"C"}]}]}`)
+	if want := []any{user("A"), map[string]any{"role": "assistant", "content": "B"}, user("C")}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("a whole conversation went up as %v, want %v", got, want)
+	}
+	// Another user's chat of the same id is their own.
+	other, _ := e.user(t, "other-chat@example.com")
+	got = say(other, `{"model":"fake-text","chatId":"c1","messages":[{"role":"user","parts":[{"type":"text","text":"Mine"}]}]}`)
+	if want := []any{user("Mine")}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("another user's chat c1 went up as %v, want %v", got, want)
 	}
 }
