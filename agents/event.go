@@ -37,6 +37,15 @@ type Events struct {
 	now func() time.Time
 }
 
+// eventSubject is where the events of chat in ws (chat empty: of ws
+// itself) are appended.
+func eventSubject(ws workspaces.WorkspaceID, chat workspaces.ChatID) string {
+	if chat == "" {
+		return bus.WorkspaceEventsSubject(string(ws))
+	}
+	return bus.ChatSubject(string(ws), string(chat))
+}
+
 // NewEvents returns an Events writing to log.
 func NewEvents(log *bus.ChatLog) *Events { return &Events{log: log, now: time.Now} }
 
@@ -44,7 +53,9 @@ func NewEvents(log *bus.ChatLog) *Events { return &Events{log: log, now: time.No
 func (e *Events) Log() *bus.ChatLog { return e.log }
 
 // Publish appends one event of type typ to chat in ws and returns its
-// sequence number. data is encoded as JSON; runID may be empty.
+// sequence number. data is encoded as JSON; runID may be empty. An empty
+// chat publishes an event of the workspace itself, which its watchers
+// receive with chat_id "" (bus.WorkspaceEventsSubject).
 //
 // The envelope is {seq, chat_id, workspace_id, type, run_id?, data, ts}.
 func (e *Events) Publish(ctx context.Context, ws workspaces.WorkspaceID, chat workspaces.ChatID, typ EventType, runID string, data any) (uint64, error) {
@@ -52,7 +63,7 @@ func (e *Events) Publish(ctx context.Context, ws workspaces.WorkspaceID, chat wo
 	if err != nil {
 		return 0, err
 	}
-	entry, err := e.log.Append(ctx, bus.ChatSubject(string(ws), string(chat)), build)
+	entry, err := e.log.Append(ctx, eventSubject(ws, chat), build)
 	if err != nil {
 		return 0, err
 	}
@@ -72,7 +83,7 @@ func (e *Events) PublishAsync(ctx context.Context, ws workspaces.WorkspaceID, ch
 	if err != nil {
 		return err
 	}
-	e.log.AppendAsync(ctx, bus.ChatSubject(string(ws), string(chat)), build, func(entry bus.Entry, err error) {
+	e.log.AppendAsync(ctx, eventSubject(ws, chat), build, func(entry bus.Entry, err error) {
 		done(entry.Seq, err)
 	})
 	return nil

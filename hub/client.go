@@ -321,14 +321,21 @@ func (c *client) joinWorkspace(ctx context.Context, id workspaces.WorkspaceID, s
 		return nil, nil, err
 	}
 	key := presenceKey("workspace", string(id))
-	if _, ok := c.joinPresence(ctx, key, wt); !ok {
+	first, ok := c.joinPresence(ctx, key, wt)
+	if !ok {
 		return nil, nil, workspaces.E(workspaces.KindUnavailable, "connection closed")
 	}
 	people, err := c.h.presence.list(ctx, key)
 	if err != nil {
 		c.h.logger.Warn("presence list", "err", err)
 	}
-	return map[string]any{"workspace_id": id, "role": w.Role, "cursor": res.latest, "recovered": res.recovered, "presence": people}, res.then, nil
+	ack := map[string]any{"workspace_id": id, "role": w.Role, "cursor": res.latest, "recovered": res.recovered, "presence": people}
+	return ack, func() {
+		res.then()
+		if first && wt.present.Load() == presenceJoined {
+			c.h.presence.announce(id, "", agents.EventPresenceJoined, c.user, c.email)
+		}
+	}, nil
 }
 
 // watched is what watch found.
@@ -516,7 +523,9 @@ func (c *client) leftPresence(w *watch) {
 		}
 		return
 	}
-	c.h.presence.leave(presenceKey("workspace", string(w.ws)), c.user)
+	if c.h.presence.leave(presenceKey("workspace", string(w.ws)), c.user) {
+		c.h.presence.announce(w.ws, "", agents.EventPresenceLeft, c.user, c.email)
+	}
 }
 
 func (c *client) leave(req leaveReq) (map[string]any, error) {

@@ -49,6 +49,8 @@ type env struct {
 	hubCfg hub.Config
 	// perChat is the chat log's window (0: its default).
 	perChat int64
+	// presenceTTL is the presence table's (0: its default).
+	presenceTTL time.Duration
 
 	owner, member, viewer workspaces.User
 	wsID                  workspaces.WorkspaceID
@@ -123,7 +125,7 @@ func (e *env) addNode(b *bus.Bus, echoCfg echo.Config) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pres, err := b.Presence(ctx, 0)
+	pres, err := b.Presence(ctx, e.presenceTTL)
 	if err != nil {
 		t.Fatal(err)
 	}

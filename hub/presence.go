@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,13 +19,18 @@ import (
 // the shared table when a user starts watching there (before the join is
 // acknowledged, so every node sees it at once) and deletes it when they
 // stop; it rewrites its entries before they expire. The people present are
-// every node's entries. A node that dies drops out when its entries expire.
+// every node's entries. A node that dies drops out when its entries expire:
+// the table reports each expiry to every node, and the one that claims it
+// announces presence.left for a user no longer present anywhere (expired).
 type presence struct {
 	h     *Hub
 	store *bus.Presence // nil: this node only
 
 	mu    sync.Mutex                                    // guards local
 	local map[string]map[workspaces.UserID]*presentUser // by key
+
+	// publish sends a presence event (publishEvent; tests record them).
+	publish func(ws workspaces.WorkspaceID, chat workspaces.ChatID, typ agents.EventType, user workspaces.UserID, email string)
 }
 
 type presentUser struct {
@@ -33,7 +40,9 @@ type presentUser struct {
 }
 
 func newPresence(h *Hub, store *bus.Presence) *presence {
-	return &presence{h: h, store: store, local: make(map[string]map[workspaces.UserID]*presentUser)}
+	p := &presence{h: h, store: store, local: make(map[string]map[workspaces.UserID]*presentUser)}
+	p.publish = p.publishEvent
+	return p
 }
 
 func presenceKey(kind, id string) string { return kind + "." + id }
@@ -139,8 +148,13 @@ func (p *presence) list(ctx context.Context, key string) ([]presentUser, error) 
 	return out, err
 }
 
-// announce publishes presence.joined or presence.left in chat.
+// announce publishes presence.joined or presence.left in chat, or in the
+// workspace when chat is empty.
 func (p *presence) announce(ws workspaces.WorkspaceID, chat workspaces.ChatID, typ agents.EventType, user workspaces.UserID, email string) {
+	p.publish(ws, chat, typ, user, email)
+}
+
+func (p *presence) publishEvent(ws workspaces.WorkspaceID, chat workspaces.ChatID, typ agents.EventType, user workspaces.UserID, email string) {
 	ctx, cancel := context.WithTimeout(p.h.ctx, 10*time.Second)
 	defer cancel()
 	if _, err := p.h.events.Publish(ctx, ws, chat, typ, "", map[string]any{"user": userView(user, email)}); err != nil && p.h.ctx.Err() == nil {
@@ -153,6 +167,9 @@ func (p *presence) run(ctx context.Context) {
 	if p.store == nil {
 		return
 	}
+	if err := p.store.Expirations(ctx, p.expired); err != nil {
+		p.h.logger.Warn("presence: people on a node that dies will leave silently", "err", err)
+	}
 	refresh := time.NewTicker(p.store.TTL() / 3)
 	defer refresh.Stop()
 	for {
@@ -163,6 +180,56 @@ func (p *presence) run(ctx context.Context) {
 			p.refresh(ctx)
 		}
 	}
+}
+
+// expired handles an entry that expired: its node stopped rewriting it. If
+// the node is this one (NATS was away for longer than the TTL), the entry
+// is written again if the user is still here. Otherwise, unless the user is
+// present on some node, the node that claims the expiry announces that they
+// left (every node sees it).
+func (p *presence) expired(x bus.Expiration) {
+	parts := strings.Split(x.Key, ".")
+	if len(parts) != 4 || (parts[0] != "chat" && parts[0] != "workspace") {
+		return
+	}
+	kind, id, node, user := parts[0], parts[1], parts[2], workspaces.UserID(parts[3])
+	key := presenceKey(kind, id)
+	ctx, cancel := context.WithTimeout(p.h.ctx, 10*time.Second)
+	defer cancel()
+	if node == p.h.cfg.Node {
+		p.mu.Lock()
+		u := p.local[key][user]
+		var v []byte
+		if u != nil {
+			v, _ = json.Marshal(u)
+		}
+		p.mu.Unlock()
+		if u != nil {
+			if err := p.store.Put(ctx, x.Key, v); err != nil {
+				p.h.logger.Warn("presence rewrite", "err", err)
+			}
+		}
+		return // else they left here, and that was announced then
+	}
+	if entries, err := p.store.List(ctx, key+".*."+string(user)); err != nil || len(entries) > 0 {
+		return // still present (or unknown: better no event than a wrong one)
+	}
+	if won, err := p.store.Claim(ctx, "left."+strconv.FormatUint(x.ID, 10)); err != nil || !won {
+		return
+	}
+	u, err := p.h.deps.Workspaces.User(ctx, user)
+	if err != nil {
+		return
+	}
+	ws, chat := workspaces.WorkspaceID(id), workspaces.ChatID("")
+	if kind == "chat" {
+		c, err := p.h.deps.Workspaces.Chat(ctx, user, workspaces.ChatID(id))
+		if err != nil {
+			return // gone, or no longer theirs: their watch ended with it
+		}
+		ws, chat = c.WorkspaceID, c.ID
+	}
+	p.announce(ws, chat, agents.EventPresenceLeft, user, u.Email)
 }
 
 func (p *presence) refresh(ctx context.Context) {

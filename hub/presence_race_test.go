@@ -2,7 +2,11 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"testing"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/workspaces"
 )
 
 // TestPresenceJoinAfterItsLeave checks the pairing of a watch's presence
@@ -12,8 +16,12 @@ import (
 func TestPresenceJoinAfterItsLeave(t *testing.T) {
 	h := testHub()
 	h.presence = newPresence(h, nil)
+	var announced []string
+	h.presence.publish = func(ws workspaces.WorkspaceID, chat workspaces.ChatID, typ agents.EventType, user workspaces.UserID, email string) {
+		announced = append(announced, string(typ)+" "+string(user))
+	}
 	ctx := context.Background()
-	const key = "workspace.w1" // a workspace: no presence events to publish
+	const key = "workspace.w1"
 	count := func() int {
 		if u := h.presence.local[key]["u1"]; u != nil {
 			return u.n
@@ -52,5 +60,10 @@ func TestPresenceJoinAfterItsLeave(t *testing.T) {
 	other.leftPresence(ow)
 	if n := count(); n != 0 {
 		t.Fatalf("after every leave the user counts %d connections, want 0", n)
+	}
+	// The joins above are announced by their callers (joinWorkspace, once
+	// the ack is out); the leave of the last connection is announced here.
+	if !slices.Equal(announced, []string{"presence.left u1"}) {
+		t.Fatalf("announced %q, want one presence.left", announced)
 	}
 }

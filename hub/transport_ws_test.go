@@ -261,8 +261,14 @@ func TestWorkspaceWatchersSeeEveryChat(t *testing.T) {
 	sender := e.dial(n, "token="+e.token(e.owner))
 	mustOK(t, "message", sender.send("message", map[string]any{"chat_id": e.chat, "message_string": e.messageString(e.owner), "content": "to the room"}))
 	got := c.until(isType(agents.EventRunCompleted))
-	if got[0].ChatID != string(e.chat) {
-		t.Fatalf("workspace event for chat %s", got[0].ChatID)
+	// The watcher's own arrival, in the workspace itself; then the chat's.
+	if got[0].Type != agents.EventPresenceJoined || got[0].ChatID != "" {
+		t.Fatalf("first workspace event %+v, want the watcher's presence.joined", got[0])
+	}
+	for _, ev := range got[1:] {
+		if ev.ChatID != string(e.chat) {
+			t.Fatalf("workspace event %s for chat %q", ev.Type, ev.ChatID)
+		}
 	}
 	// Typing reaches the workspace too, and is throttled.
 	mustOK(t, "join", sender.send("join", map[string]any{"chat_id": e.chat}))

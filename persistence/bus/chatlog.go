@@ -27,8 +27,15 @@ const (
 // ChatSubject is the subject events of chat in workspace ws are published to.
 func ChatSubject(ws, chat string) string { return chatPrefix + ws + "." + chat }
 
-// WorkspaceSubject matches the events of every chat of workspace ws.
+// WorkspaceSubject matches the events of every chat of workspace ws, and
+// the workspace's own (WorkspaceEventsSubject).
 func WorkspaceSubject(ws string) string { return chatPrefix + ws + ".*" }
+
+// WorkspaceEventsSubject is where events of workspace ws that belong to no
+// chat (who watches the workspace) are published. They are numbered like a
+// chat's, and only the workspace's watchers receive them. Chat ids are hex,
+// so no chat has this name.
+func WorkspaceEventsSubject(ws string) string { return chatPrefix + ws + ".workspace" }
 
 // LiveSubject is the subject on which the stored events matching subject (a
 // ChatSubject or WorkspaceSubject) are republished.
