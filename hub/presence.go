@@ -17,8 +17,8 @@ import (
 // presence tracks who watches each chat and workspace. Each node counts its
 // own clients per user, and writes one entry "<kind>.<id>.<node>.<user>" to
 // the shared table when a user starts watching there (before the join is
-// acknowledged, so every node sees it at once) and deletes it when they
-// stop; it rewrites its entries before they expire. The people present are
+// acknowledged, so every node sees it at once) and removes it when they
+// stop (a purge); it rewrites its entries before they expire. The people present are
 // every node's entries. A node that dies drops out when its entries expire:
 // the table reports each expiry to every node, and the one that claims it
 // announces presence.left for a user no longer present anywhere (expired).
