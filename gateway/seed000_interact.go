@@ -89,12 +89,19 @@ func toolCallsView(calls []agents.ToolCallRecord) []map[string]any {
 
 // answerSync asks and waits for the answer: seed 000's {response,
 // tool_calls, iterations, conversation_id}.
-func (s *server) answerSync(w http.ResponseWriter, r *http.Request, q agents.Ask) {
+func (s *server) answerSync(w http.ResponseWriter, r *http.Request, q agents.Ask, fee float64) {
+	if fee > 0 {
+		if err := s.Workspaces.CheckCreditsFor(r.Context(), q.Agent.Owner, fee); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+	}
 	asked, err := s.Conversations.Ask(r.Context(), q)
 	if err != nil {
 		s.writeAPIError(w, r, err)
 		return
 	}
+	s.chargeFee(r, q.Agent.Owner, fee, "api_call", "")
 	ctx, cancel := context.WithTimeout(r.Context(), syncAnswerTimeout)
 	defer cancel()
 	res, err := s.Conversations.Await(ctx, q.Agent.ID, asked.Workspace, asked.Conversation, asked.Request, asked.Seq, nil)
@@ -137,11 +144,19 @@ func (s *server) handleAgentChat(stateless bool) http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		s.chatWith(w, r, a, stateless, "api")
+		s.chatWith(w, r, a, stateless, "api", 0)
 	})
 }
 
-func (s *server) chatWith(w http.ResponseWriter, r *http.Request, a agents.Agent, stateless bool, source string) {
+// v1CallCredits is what each REST v1 call (/api/v1/chat, /api/v1/query)
+// costs the agent's owner, besides the run's own price (seed 000 §13.3.1:
+// "0.08 credits per /api/v1/chat or /api/v1/query call").
+const v1CallCredits = 0.08
+
+// chatWith answers a's message synchronously; fee is a fixed price of the
+// call, charged to a's owner once the message is accepted (an owner with
+// less left gets 402).
+func (s *server) chatWith(w http.ResponseWriter, r *http.Request, a agents.Agent, stateless bool, source string, fee float64) {
 	b, err := s.readAsk(w, r, true)
 	if err != nil {
 		s.writeAPIError(w, r, err)
@@ -154,7 +169,23 @@ func (s *server) chatWith(w http.ResponseWriter, r *http.Request, a agents.Agent
 			q.Content += "\n\n[Parameters]\n" + string(raw)
 		}
 	}
-	s.answerSync(w, r, q)
+	s.answerSync(w, r, q, fee)
+}
+
+// chargeFee charges user a fixed price for an accepted request (batched
+// with the model charges when the server has a Charger).
+func (s *server) chargeFee(r *http.Request, user workspaces.UserID, fee float64, reason, ref string) {
+	if fee <= 0 {
+		return
+	}
+	if s.Charger != nil {
+		s.Charger.Charge(user, fee, reason, ref)
+		return
+	}
+	ctx := context.WithoutCancel(r.Context())
+	if err := s.Workspaces.Charge(ctx, user, fee, reason, ref); err != nil {
+		s.Logger.ErrorContext(ctx, "charge request fee", "user", user, "credits", fee, "err", err)
+	}
 }
 
 // handleV1Chat is REST v1's POST /api/v1/chat (stateless false) and
@@ -166,7 +197,7 @@ func (s *server) handleV1Chat(stateless bool) http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		s.chatWith(w, r, a, stateless, "v1")
+		s.chatWith(w, r, a, stateless, "v1", v1CallCredits)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -500,6 +501,45 @@ func TestCreditsRunOutWith402(t *testing.T) {
 	}
 	if st, raw, _ := e.send(t, "POST", "/v1/api/chat", map[string]string{"Authorization": "Bearer " + owner}, `{"model":"echo","message":"x"}`); st != 200 {
 		t.Fatalf("model chat after a grant = %d %s", st, raw)
+	}
+}
+
+// TestRESTv1CallsCostTheOwner checks seed 000's price of a REST v1 call:
+// each /api/v1/chat and /api/v1/query call charges the agent's owner 0.08
+// credits (the echo model's runs are free), other APIs do not, and an
+// owner with less than that left gets 402.
+func TestRESTv1CallsCostTheOwner(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, ownerID := e.user(t, "owner@x.io")
+	id, key := e.publishedAgent(t, owner, `{}`)
+	balance := func() float64 {
+		_, body := e.do(t, "GET", "/api/credits/", owner, "")
+		return body["balance"].(float64)
+	}
+	start := balance()
+	for _, path := range []string{"/api/v1/chat", "/api/v1/query", "/api/agents/" + id + "/query/"} {
+		if st, body := e.withKey(t, "POST", path, key, `{"message":"hello"}`); st != 200 {
+			t.Fatalf("%s = %d %v", path, st, body)
+		}
+	}
+	if got, want := start-balance(), 2*0.08; math.Abs(got-want) > 1e-9 {
+		t.Fatalf("two REST v1 calls and one /query/ cost %v, want %v", got, want)
+	}
+	_, body := e.do(t, "GET", "/api/credits/", owner, "")
+	if ledger := body["ledger"].([]any); len(ledger) != 2 || ledger[0].(map[string]any)["reason"] != "api_call" {
+		t.Fatalf("ledger = %v, want two api_call lines", ledger)
+	}
+	// Left with less than a call's price: REST v1 refuses, the others
+	// (priced by their model) still answer.
+	ctx := context.Background()
+	if err := e.ws.SpendCredits(ctx, e.db.DB, workspaces.UserID(ownerID), balance()-0.05, "test", ""); err != nil {
+		t.Fatal(err)
+	}
+	st, body := e.withKey(t, "POST", "/api/v1/chat", key, `{"message":"x"}`)
+	wantAPIError(t, "/api/v1/chat", st, body, 402, "credits have run out")
+	if st, body := e.withKey(t, "POST", "/api/agents/"+id+"/query/", key, `{"message":"x"}`); st != 200 {
+		t.Fatalf("/query/ with 0.05 left = %d %v", st, body)
 	}
 }
 

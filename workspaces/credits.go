@@ -56,6 +56,12 @@ func (s *Service) Balance(ctx context.Context, user UserID) (float64, error) {
 // CheckCredits is KindPaymentRequired when user has no credits left: the
 // API refuses new requests of agents they own (402).
 func (s *Service) CheckCredits(ctx context.Context, user UserID) error {
+	return s.CheckCreditsFor(ctx, user, 0)
+}
+
+// CheckCreditsFor is CheckCredits for a request with a fixed price: it is
+// KindPaymentRequired also when user has less than price left.
+func (s *Service) CheckCreditsFor(ctx context.Context, user UserID, price float64) error {
 	var bal float64
 	if c, ok := s.balances.Load(user); ok && time.Since(c.(checkedBalance).at) < s.cfg.CreditCheckTTL {
 		bal = c.(checkedBalance).balance
@@ -68,7 +74,7 @@ func (s *Service) CheckCredits(ctx context.Context, user UserID) error {
 			s.balances.Store(user, checkedBalance{bal, time.Now()})
 		}
 	}
-	if bal <= 0 {
+	if bal <= 0 || bal < price {
 		return E(KindPaymentRequired, "The agent owner's credits have run out")
 	}
 	return nil
