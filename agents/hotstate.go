@@ -122,20 +122,17 @@ type cachedAnswer struct {
 }
 
 // responseKey is seed 000 §11.4's cache key: agent, query, system prompt,
-// model and training data — plus the agent's version, which changes with
+// model and training data (training: the version of the agent's RAG
+// index, "" without one) — plus the agent's version, which changes with
 // every change to its configuration or script, so a change invalidates it.
-func responseKey(a Agent, cfg Config, query string) []byte {
+func responseKey(a Agent, cfg Config, query, training string) []byte {
 	h := sha256.New()
-	for _, part := range []string{string(a.ID), strconv.Itoa(a.Version), a.ModelID, cfg.SystemPrompt, query, trainingHash(a)} {
+	for _, part := range []string{string(a.ID), strconv.Itoa(a.Version), a.ModelID, cfg.SystemPrompt, query, training} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
 	return []byte("resp/" + hex.EncodeToString(h.Sum(nil)))
 }
-
-// trainingHash identifies the agent's training data; agents have none yet
-// (RAG comes with its own issue), so it is empty.
-func trainingHash(Agent) string { return "" }
 
 func (r *Runner) cachedAnswer(key []byte) (string, bool) {
 	if r.cfg.Hot == nil {

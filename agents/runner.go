@@ -38,6 +38,9 @@ type RunnerConfig struct {
 	Concurrency int
 	// Notify receives agent.execution.* and tool.invoked; nil drops them.
 	Notify Notifier
+	// Knowledge is the agents' indexed training data, searched for the
+	// runs of agents with use_rag on; nil: no retrieval.
+	Knowledge Knowledge
 	// Logger receives run failures. Nil discards.
 	Logger *slog.Logger
 	// RedeliverEvery is how often the runner looks for messages stored
@@ -350,9 +353,16 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 
 	pub := newRunPublisher(ctx, r.conv.events, ws, chat, run.ID)
 	defer pub.close()
+	rag := cfg.UseRAG && r.cfg.Knowledge != nil && agent.Script == ""
+	var training string
+	if rag {
+		if training, err = r.cfg.Knowledge.Version(ctx, agent.ID); err != nil {
+			return o.fail("knowledge_unavailable", "the agent's training data could not be read")
+		}
+	}
 	var key []byte
 	if cfg.UseCache && fresh {
-		key = responseKey(agent, cfg, o.prompt)
+		key = responseKey(agent, cfg, o.prompt, training)
 		if text, ok := r.cachedAnswer(key); ok {
 			pub.text(text)
 			o.text, o.cached = text, true
@@ -363,6 +373,13 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 	tools, err := r.tools(ctx, agent, cfg)
 	if err != nil {
 		return o.fail("tools_unavailable", "the agent's tools could not be loaded: "+err.Error())
+	}
+	if rag && training != "" {
+		found, err := r.cfg.Knowledge.Search(ctx, agent.ID, o.prompt, cfg.RAGTopK, cfg.RAGThreshold)
+		if err != nil {
+			return o.fail("knowledge_unavailable", "the agent's training data could not be searched: "+err.Error())
+		}
+		cfg.SystemPrompt = withKnowledge(cfg.SystemPrompt, found)
 	}
 	loop := Loop{
 		Agent: agent, Config: cfg, Tools: tools, ToolTimeout: r.cfg.ToolTimeout,

@@ -78,6 +78,11 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/agents/{id}/tools/{tool_id}/{$}", api(s.handleRemoveAgentTool()))
 	// Atrium's addition: publish an agent package for /agent/download.
 	mux.Handle("POST /api/agents/{id}/packages/{$}", api(s.handlePublishPackage()))
+	mux.Handle("GET /api/agents/{id}/training_data/{$}", api(s.handleListTrainingData()))
+	mux.Handle("POST /api/agents/{id}/training_data/{$}", api(s.handleAddTrainingData()))
+	mux.Handle("DELETE /api/agents/{id}/training_data/{doc_id}/{$}", api(s.handleDeleteTrainingData()))
+	mux.Handle("POST /api/agents/{id}/index_rag/{$}", api(s.handleIndexRAG()))
+	mux.Handle("GET /api/agents/{id}/rag_status/{$}", api(s.handleRAGStatus()))
 
 	// Seed 003: the agent API (credentials in the body).
 	mux.Handle("POST /create_agent", s.handleSeed003CreateAgent())

@@ -8,6 +8,7 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/mcp"
+	"github.com/atrium-hq/atrium/agents/rag"
 	"github.com/atrium-hq/atrium/agents/webhook"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -40,6 +41,9 @@ type Deps struct {
 	// Webhooks manages outgoing webhooks (/api/webhooks/); nil answers 503
 	// there.
 	Webhooks *webhook.Service
+	// RAG keeps the agents' training data and indexes (seed 000 §9); nil
+	// answers 503 there.
+	RAG *rag.Service
 	// Checks are the readiness checks of /readyz, by name ("database", ...).
 	Checks map[string]func(context.Context) error
 }

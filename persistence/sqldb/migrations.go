@@ -342,4 +342,39 @@ ALTER TABLE messages ADD COLUMN redelivered_at {{ts}};
 ALTER TABLE messages ADD COLUMN created_seq BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX messages_undelivered_idx ON messages (created_at) WHERE delivered = FALSE;
 `},
+	{12, "training data and RAG indexes", `
+CREATE TABLE training_documents (
+	id TEXT PRIMARY KEY,
+	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	title TEXT NOT NULL DEFAULT '',
+	content TEXT NOT NULL,
+	file_id TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX training_documents_agent_idx ON training_documents (agent_id, created_at);
+
+CREATE TABLE rag_indexes (
+	agent_id TEXT PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,
+	status TEXT NOT NULL,
+	version BIGINT NOT NULL DEFAULT 0,
+	embedder TEXT NOT NULL DEFAULT '',
+	documents INTEGER NOT NULL DEFAULT 0,
+	chunks INTEGER NOT NULL DEFAULT 0,
+	error TEXT NOT NULL DEFAULT '',
+	started_at {{ts}},
+	indexed_at {{ts}},
+	updated_at {{ts}} NOT NULL
+);
+
+CREATE TABLE rag_chunks (
+	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	version BIGINT NOT NULL,
+	idx INTEGER NOT NULL,
+	document_id TEXT NOT NULL,
+	title TEXT NOT NULL DEFAULT '',
+	text TEXT NOT NULL,
+	vector {{blob}} NOT NULL,
+	PRIMARY KEY (agent_id, version, idx)
+);
+`},
 }

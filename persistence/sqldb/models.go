@@ -377,3 +377,44 @@ type ResponseItem struct {
 	CreatedAt     time.Time `bun:"created_at"`
 	ExpiresAt     time.Time `bun:"expires_at"`
 }
+
+// TrainingDocument is a row of training_documents: text an agent's RAG
+// index is built from (written directly, or taken from one of its files).
+type TrainingDocument struct {
+	bun.BaseModel `bun:"table:training_documents"`
+	ID            string    `bun:"id,pk"`
+	AgentID       string    `bun:"agent_id"`
+	Title         string    `bun:"title"`
+	Content       string    `bun:"content"`
+	FileID        string    `bun:"file_id"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// RAGIndex is a row of rag_indexes: the state of an agent's RAG index.
+// Its chunks are the rag_chunks rows of the same version.
+type RAGIndex struct {
+	bun.BaseModel `bun:"table:rag_indexes"`
+	AgentID       string     `bun:"agent_id,pk"`
+	Status        string     `bun:"status"`
+	Version       int64      `bun:"version"`
+	Embedder      string     `bun:"embedder"`
+	Documents     int        `bun:"documents"`
+	Chunks        int        `bun:"chunks"`
+	Error         string     `bun:"error"`
+	StartedAt     *time.Time `bun:"started_at"`
+	IndexedAt     *time.Time `bun:"indexed_at"`
+	UpdatedAt     time.Time  `bun:"updated_at"`
+}
+
+// RAGChunk is a row of rag_chunks: a passage of a training document and
+// its embedding (little-endian float32s).
+type RAGChunk struct {
+	bun.BaseModel `bun:"table:rag_chunks"`
+	AgentID       string `bun:"agent_id,pk"`
+	Version       int64  `bun:"version,pk"`
+	Idx           int    `bun:"idx,pk"`
+	DocumentID    string `bun:"document_id"`
+	Title         string `bun:"title"`
+	Text          string `bun:"text"`
+	Vector        []byte `bun:"vector"`
+}

@@ -1,0 +1,167 @@
+package rag
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"html"
+	"io"
+	"path"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/workspaces"
+)
+
+// AddFile adds the text of one of the agent's files (uploaded with seed
+// 000's file API, or made by a tool) to its training data: plain text,
+// Markdown, CSV, JSON, XML, HTML (its text) or a Word document (.docx).
+func (s *Service) AddFile(ctx context.Context, caller workspaces.UserID, agent agents.ID, fileID, title string) (Document, error) {
+	a, err := s.agents.Owned(ctx, caller, agent)
+	if err != nil {
+		return Document{}, err
+	}
+	if s.files == nil {
+		return Document{}, workspaces.E(workspaces.KindUnavailable, "Files are not available on this server")
+	}
+	f, err := s.files.File(ctx, a.ID, fileID)
+	if err != nil {
+		return Document{}, err
+	}
+	r, err := s.files.Open(f)
+	if err != nil {
+		return Document{}, err
+	}
+	defer r.Close()
+	// A .docx holds more bytes than text; read up to 8 times the limit.
+	raw, err := io.ReadAll(io.LimitReader(r, 8*int64(s.cfg.MaxDocumentBytes)+1))
+	if err != nil {
+		return Document{}, workspaces.Internal("read file", err)
+	}
+	text, err := extractText(f.Name, f.ContentType, raw)
+	if err != nil {
+		return Document{}, err
+	}
+	if title == "" {
+		title = f.Name
+	}
+	return s.add(ctx, a, title, text, f.ID)
+}
+
+var errNotText = workspaces.E(workspaces.KindInvalid,
+	"Only text files can be training data: plain text, Markdown, CSV, JSON, XML, HTML or Word (.docx); PDF is not supported yet")
+
+// extractText returns the text of a file named name of type contentType.
+func extractText(name, contentType string, raw []byte) (string, error) {
+	ext := strings.ToLower(path.Ext(name))
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	switch {
+	case ext == ".docx" || ct == "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+		return docxText(raw)
+	case ext == ".html" || ext == ".htm" || ct == "text/html":
+		return htmlText(string(raw)), nil
+	case ext == ".pdf" || ct == "application/pdf" || ext == ".doc" || ct == "application/msword":
+		return "", errNotText
+	}
+	textual := strings.HasPrefix(ct, "text/") || ct == "application/json" || ct == "application/xml" ||
+		strings.HasSuffix(ct, "+json") || strings.HasSuffix(ct, "+xml")
+	switch ext {
+	case ".txt", ".md", ".markdown", ".csv", ".tsv", ".json", ".xml", ".yaml", ".yml", ".log", ".rst":
+		textual = true
+	}
+	if !textual && (ct == "" || ct == "application/octet-stream") {
+		textual = utf8.Valid(raw) && !bytes.ContainsRune(raw, 0) // untyped but text
+	}
+	if !textual {
+		return "", errNotText
+	}
+	if !utf8.Valid(raw) || bytes.ContainsRune(raw, 0) {
+		return "", workspaces.E(workspaces.KindInvalid, "The file is not UTF-8 text")
+	}
+	return string(raw), nil
+}
+
+var (
+	htmlDropped = regexp.MustCompile(`(?is)<(script|style|head|noscript|template)\b.*?</(script|style|head|noscript|template)\s*>|<!--.*?-->`)
+	htmlBlock   = regexp.MustCompile(`(?i)<\s*/?\s*(p|div|br|li|ul|ol|tr|table|h[1-6]|section|article|header|footer|blockquote|pre)\b[^>]*>`)
+	htmlTag     = regexp.MustCompile(`(?s)<[^>]*>`)
+	blankLines  = regexp.MustCompile(`\n[ \t]*\n([ \t]*\n)+`)
+	spaces      = regexp.MustCompile(`[ \t]+`)
+)
+
+// htmlText is the readable text of an HTML page.
+func htmlText(s string) string {
+	s = htmlDropped.ReplaceAllString(s, " ")
+	s = htmlBlock.ReplaceAllString(s, "\n")
+	s = htmlTag.ReplaceAllString(s, " ")
+	s = html.UnescapeString(s)
+	s = spaces.ReplaceAllString(s, " ")
+	s = blankLines.ReplaceAllString(s, "\n\n")
+	return strings.TrimSpace(s)
+}
+
+// docxText is the text of a Word document: the paragraphs of
+// word/document.xml.
+func docxText(raw []byte) (string, error) {
+	bad := workspaces.E(workspaces.KindInvalid, "The file is not a readable Word (.docx) document")
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		return "", bad
+	}
+	for _, f := range zr.File {
+		if f.Name != "word/document.xml" {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return "", bad
+		}
+		defer rc.Close()
+		return wordParagraphs(io.LimitReader(rc, 64<<20))
+	}
+	return "", bad
+}
+
+// wordParagraphs reads the text runs (w:t), tabs and breaks of a
+// WordprocessingML body, a line per paragraph (w:p).
+func wordParagraphs(r io.Reader) (string, error) {
+	var b strings.Builder
+	d := xml.NewDecoder(r)
+	inText := false
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", workspaces.E(workspaces.KindInvalid, "The file is not a readable Word (.docx) document")
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "t":
+				inText = true
+			case "tab":
+				b.WriteByte('\t')
+			case "br", "cr":
+				b.WriteByte('\n')
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "t":
+				inText = false
+			case "p":
+				b.WriteByte('\n')
+			}
+		case xml.CharData:
+			if inText {
+				b.Write(t)
+			}
+		}
+	}
+	return strings.TrimSpace(b.String()), nil
+}

@@ -1,0 +1,170 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/persistence/sqldb"
+)
+
+// headTTL is how long a node trusts the index version it read: an index
+// built on another node is searched here within this time.
+const headTTL = time.Second
+
+// lexicalFloor is the least score a passage needs with a lexical embedder
+// (hash-*), whose cosines are low even for good matches, so the agent's
+// rag_threshold (meant for semantic models) is not applied to them.
+const lexicalFloor = 0.05
+
+// maxLoaded bounds the indexes a node keeps in memory.
+const maxLoaded = 256
+
+// index is an agent's index in memory.
+type index struct {
+	version  int64
+	embedder string
+	passages []passage
+}
+
+type passage struct {
+	title, text string
+	vec         []float32
+}
+
+type checkedHead struct {
+	version  int64
+	embedder string
+	at       time.Time
+}
+
+// Version implements agents.Knowledge: "" when agent has no index, else
+// its version (a cached answer is reused only while it stays the same).
+func (s *Service) Version(ctx context.Context, agent agents.ID) (string, error) {
+	h, err := s.currentHead(ctx, agent)
+	if err != nil || h.version == 0 {
+		return "", err
+	}
+	return strconv.FormatInt(h.version, 10) + "/" + h.embedder, nil
+}
+
+// currentHead is the version of agent's index, read at most every headTTL.
+func (s *Service) currentHead(ctx context.Context, agent agents.ID) (checkedHead, error) {
+	s.mu.Lock()
+	h, ok := s.checked[agent]
+	s.mu.Unlock()
+	if ok && time.Since(h.at) < headTTL {
+		return h, nil
+	}
+	row, err := s.head(ctx, agent)
+	if err != nil {
+		return checkedHead{}, err
+	}
+	h = checkedHead{version: row.Version, embedder: row.Embedder, at: time.Now()}
+	s.mu.Lock()
+	if len(s.checked) > 10_000 {
+		clear(s.checked)
+	}
+	s.checked[agent] = h
+	s.mu.Unlock()
+	return h, nil
+}
+
+// Search implements agents.Knowledge.
+func (s *Service) Search(ctx context.Context, agent agents.ID, query string, topK int, threshold float64) ([]agents.Passage, error) {
+	if topK <= 0 || strings.TrimSpace(query) == "" {
+		return nil, nil
+	}
+	h, err := s.currentHead(ctx, agent)
+	if err != nil || h.version == 0 {
+		return nil, err
+	}
+	if h.embedder != s.cfg.Embedder.Name() {
+		return nil, fmt.Errorf("the index was built with %s and this server embeds with %s: index the agent again", h.embedder, s.cfg.Embedder.Name())
+	}
+	ix, err := s.load(ctx, agent, h)
+	if err != nil {
+		return nil, err
+	}
+	vecs, err := s.cfg.Embedder.Embed(ctx, []string{query})
+	if err != nil {
+		return nil, fmt.Errorf("embedding the question with %s: %w", s.cfg.Embedder.Name(), err)
+	}
+	if len(vecs) != 1 {
+		return nil, fmt.Errorf("embedding the question with %s: no vector", s.cfg.Embedder.Name())
+	}
+	if strings.HasPrefix(ix.embedder, "hash-") {
+		threshold = lexicalFloor
+	}
+	return best(ix, vecs[0], topK, threshold), nil
+}
+
+// best returns the topK passages of ix most similar to q, at least
+// threshold, best first.
+func best(ix *index, q []float32, topK int, threshold float64) []agents.Passage {
+	var found []agents.Passage
+	for _, p := range ix.passages {
+		if len(p.vec) != len(q) {
+			continue
+		}
+		var dot float32
+		for i, x := range q {
+			dot += x * p.vec[i]
+		}
+		if score := float64(dot); score >= threshold && score > 0 {
+			found = append(found, agents.Passage{Title: p.title, Text: p.text, Score: score})
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].Score > found[j].Score })
+	return found[:min(topK, len(found))]
+}
+
+// load returns agent's index at h.version, reading it from SQL when this
+// node has another version (or none) in memory.
+func (s *Service) load(ctx context.Context, agent agents.ID, h checkedHead) (*index, error) {
+	s.mu.Lock()
+	ix := s.loaded[agent]
+	lock := s.loading[agent]
+	if lock == nil {
+		if len(s.loading) >= 10_000 {
+			clear(s.loading) // at worst, two loads of one index at once
+		}
+		lock = new(sync.Mutex)
+		s.loading[agent] = lock
+	}
+	s.mu.Unlock()
+	if ix != nil && ix.version == h.version {
+		return ix, nil
+	}
+	lock.Lock()
+	defer lock.Unlock()
+	s.mu.Lock()
+	ix = s.loaded[agent]
+	s.mu.Unlock()
+	if ix != nil && ix.version == h.version {
+		return ix, nil // loaded while this one waited
+	}
+	var rows []sqldb.RAGChunk
+	if err := s.db.NewSelect().Model(&rows).Where("agent_id = ? AND version = ?", string(agent), h.version).OrderExpr("idx").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read the index: %w", err)
+	}
+	ix = &index{version: h.version, embedder: h.embedder, passages: make([]passage, len(rows))}
+	for i, r := range rows {
+		ix.passages[i] = passage{title: r.Title, text: r.Text, vec: decodeVector(r.Vector)}
+	}
+	s.mu.Lock()
+	if len(s.loaded) >= maxLoaded {
+		for a := range s.loaded { // drop one at random
+			delete(s.loaded, a)
+			break
+		}
+	}
+	s.loaded[agent] = ix
+	s.mu.Unlock()
+	return ix, nil
+}
