@@ -13,6 +13,9 @@ const (
 	NotifyExecutionStarted = "agent.execution.started"
 	NotifyExecutionDone    = "agent.execution.completed"
 	NotifyToolInvoked      = "tool.invoked"
+	// An agent's RAG index was built, or its build failed (agents/rag).
+	NotifyIndexed     = "rag.indexing.completed"
+	NotifyIndexFailed = "rag.indexing.failed"
 )
 
 // Notification is something that happened to an agent, for its owner's

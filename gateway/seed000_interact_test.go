@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/atrium-hq/atrium/agents/embed"
+	"github.com/atrium-hq/atrium/agents/rag"
 	"log/slog"
 	"maps"
 	"math"
@@ -70,15 +72,16 @@ func newRunningEnvWith(t *testing.T, cfg gateway.Config, models []agents.Model, 
 	}
 	conv := agents.NewConversations(db, ws, agents.NewEvents(log), queue, nats.Conn, agents.ConversationsConfig{})
 	customTools := agents.NewCustomTools(db)
-	runner := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: catalogue,
+	files := agents.NewFiles(db, agents.FilesConfig{Dir: t.TempDir(), Secret: []byte("test file key"), MaxBytes: 1 << 20})
+	knowledge := rag.New(db, ag, files, rag.Config{Embedder: embed.NewHash(0)})
+	runner := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: catalogue, Knowledge: knowledge,
 		Tools: agents.ToolSources{agents.StaticTools{echoTool{}}, custom.NewSource(customTools, nil)}})
 	done := make(chan struct{})
 	go func() { runner.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; nats.Close() })
-	files := agents.NewFiles(db, agents.FilesConfig{Dir: t.TempDir(), Secret: []byte("test file key"), MaxBytes: 1 << 20})
+	t.Cleanup(func() { cancel(); <-done; knowledge.Close(); nats.Close() })
 	h := gateway.NewServer(gateway.Deps{
 		Logger: slog.New(slog.DiscardHandler), Workspaces: ws, Agents: ag, Tokens: tokens, Conversations: conv, Catalogue: catalogue, Files: files,
-		CustomTools: customTools, Checks: map[string]func(context.Context) error{"database": db.Ping},
+		CustomTools: customTools, RAG: knowledge, Checks: map[string]func(context.Context) error{"database": db.Ping},
 	}, cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -30,8 +30,8 @@ const staleIndexing = 10 * time.Minute
 
 // Notification events of indexing, for the owner's webhooks.
 const (
-	NotifyIndexed     = "rag.indexing.completed"
-	NotifyIndexFailed = "rag.indexing.failed"
+	NotifyIndexed     = agents.NotifyIndexed
+	NotifyIndexFailed = agents.NotifyIndexFailed
 )
 
 // Status is the state of an agent's index. The last build's outcome is in

@@ -26,7 +26,8 @@ const EventTest = "webhook.test"
 // Events returns the events an endpoint may subscribe to, in their
 // canonical order.
 func Events() []string {
-	return []string{agents.NotifyAgentCreated, agents.NotifyExecutionStarted, agents.NotifyExecutionDone, agents.NotifyToolInvoked}
+	return []string{agents.NotifyAgentCreated, agents.NotifyExecutionStarted, agents.NotifyExecutionDone, agents.NotifyToolInvoked,
+		agents.NotifyIndexed, agents.NotifyIndexFailed}
 }
 
 // Endpoint is a URL a user wants notified of their agents' events.

@@ -49,6 +49,7 @@ type config struct {
 	bedrockRegion string        // the "bedrock" upstream's region; empty: off
 	modelsFile    string        // the model catalogue file; empty: built-in only
 	defaultModel  string        // the model of agents made without one
+	embedModel    string        // ATRIUM_EMBEDDING_MODEL: what makes RAG's vectors
 	toolTimeout   time.Duration // bound of one tool call
 	toolAllow     []string      // private hosts tools may reach anyway
 	cacheTTL      time.Duration // how long the response cache keeps an answer
@@ -102,6 +103,7 @@ var settings = []setting{
 	{"OPENAI_API_KEY", "", "API key of OPENAI_BASE_URL (setting only the key means api.openai.com)"},
 	{"ATRIUM_BEDROCK_REGION", "", "AWS region of the catalogue's \"bedrock\" models (credentials: the standard AWS chain); empty: AWS_REGION, else off"},
 	{"ATRIUM_MODELS", "", "JSON file adding models and upstreams to the catalogue (see docs/agents.md)"},
+	{"ATRIUM_EMBEDDING_MODEL", "hash", "what embeds training data for RAG: hash (built in, offline, lexical), hash-<dims>, openai:<model> (OPENAI_BASE_URL: OpenAI, Ollama, vLLM) or bedrock:<model> (Titan; empty model: amazon.titan-embed-text-v2:0)"},
 	{"ATRIUM_DEFAULT_MODEL", "", "model of agents created without one (seed 003's create_agent); empty: the first available"},
 	{"ATRIUM_TOOL_TIMEOUT", "60s", "longest one tool call may take"},
 	{"ATRIUM_TOOLS_ALLOW_HOSTS", "", "comma-separated hosts, IPs or CIDRs tools and webhook deliveries may reach although private or loopback (all such are refused by default)"},
@@ -250,6 +252,7 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 		c.bedrockRegion = env["AWS_REGION"]
 	}
 	c.modelsFile, c.defaultModel = env["ATRIUM_MODELS"], env["ATRIUM_DEFAULT_MODEL"]
+	c.embedModel = env["ATRIUM_EMBEDDING_MODEL"]
 	if c.freeCredits, err = strconv.ParseFloat(env["ATRIUM_FREE_CREDITS"], 64); err != nil || c.freeCredits < 0 {
 		return config{}, fmt.Errorf("ATRIUM_FREE_CREDITS: %q is not a number of credits >= 0", env["ATRIUM_FREE_CREDITS"])
 	}

@@ -6,11 +6,16 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/embed"
 	"github.com/atrium-hq/atrium/agents/provider/bedrock"
 	"github.com/atrium-hq/atrium/agents/provider/echo"
 	"github.com/atrium-hq/atrium/agents/provider/openai"
+	"github.com/atrium-hq/atrium/agents/tool/generate"
 )
 
 // buildCatalogue makes the model catalogue: the built-in models, the file
@@ -70,4 +75,24 @@ func upstream(ctx context.Context, cfg config, name string, u agents.UpstreamCon
 		return bedrock.New(ctx, bedrock.Config{Region: u.Region, Endpoint: u.Endpoint, Name: name})
 	}
 	return nil, fmt.Errorf("unknown type %q", u.Type)
+}
+
+// newEmbedder makes what ATRIUM_EMBEDDING_MODEL names; Bedrock's client is
+// made only for a "bedrock:" model.
+func newEmbedder(ctx context.Context, cfg config) (embed.Embedder, error) {
+	pc := embed.ParseConfig{OpenAIBaseURL: cfg.openaiBaseURL, OpenAIAPIKey: cfg.openaiAPIKey}
+	if strings.HasPrefix(strings.TrimSpace(cfg.embedModel), "bedrock:") {
+		aws, err := generate.LoadAWS(ctx, cfg.bedrockRegion)
+		if err != nil {
+			return nil, fmt.Errorf("ATRIUM_EMBEDDING_MODEL: %w", err)
+		}
+		if aws != nil {
+			pc.Bedrock = bedrockruntime.NewFromConfig(*aws)
+		}
+	}
+	e, err := embed.Parse(cfg.embedModel, pc)
+	if err != nil {
+		return nil, fmt.Errorf("ATRIUM_EMBEDDING_MODEL: %w", err)
+	}
+	return e, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/mcp"
+	"github.com/atrium-hq/atrium/agents/rag"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 	"github.com/atrium-hq/atrium/agents/webhook"
 	"github.com/atrium-hq/atrium/gateway"
@@ -200,6 +201,13 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	fileKey := sha256.Sum256(append([]byte("atrium files\x00"), secret...))
 	files := agents.NewFiles(db, agents.FilesConfig{Dir: filepath.Join(cfg.dataDir, "files"), Secret: fileKey[:]})
 	customTools := agents.NewCustomTools(db)
+	// RAG: training data and indexes in SQL, searched in each node's memory.
+	embedder, err := newEmbedder(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	knowledge := rag.New(db, ag, files, rag.Config{Embedder: embedder, Notify: wh, Logger: logger})
+	defer knowledge.Close()
 	// MCP servers: stdio ones run only the operator's allowed commands, in
 	// their own directories; HTTP ones go through safehttp, without its
 	// body cap (their event streams are long-lived).
@@ -223,7 +231,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if cfg.roles.gateway {
 		root.Handle("/", gateway.NewServer(gateway.Deps{
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
-			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh, CustomTools: customTools,
+			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh, CustomTools: customTools, RAG: knowledge,
 			MCP: mcpTools, MCPServers: mcpServers, Charger: charger,
 			ResponseItems: agents.NewResponseItems(db, agents.ResponseItemsConfig{}),
 		}, gateway.Config{MaxBodyBytes: cfg.maxBody, RateLimit: cfg.rateLimit}))
@@ -249,7 +257,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		r := agents.NewRunner(conv, queue, agents.RunnerConfig{
 			Models: catalogue, Scripts: scripts, Hot: store, Tools: tools,
 			ToolTimeout: cfg.toolTimeout, CacheTTL: cfg.cacheTTL, Concurrency: cfg.runners, Logger: logger,
-			Notify: wh,
+			Notify: wh, Knowledge: knowledge,
 		})
 		go func() {
 			defer close(runnerDone)
