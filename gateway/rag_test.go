@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +107,30 @@ func TestRAGTrainingDataIndexAndAnswers(t *testing.T) {
 	}
 	if n := words("shop hours"); n < 15 {
 		t.Fatalf("the model got %d words for the file's question: no passage", n)
+	}
+
+	// Seed 003's File Search tool searches the same documents, and the
+	// answer names it in data.file_searches.
+	if st, body := e.do(t, "POST", base+"tools/", owner, `{"name":"Terms_Search","description":"Search the policies","type":"File Search"}`); st != 201 {
+		t.Fatalf("add a File Search tool = %d %v", st, body)
+	}
+	st, raw, _ := e.send(t, "POST", "/v2/"+id, map[string]string{"Authorization": key, "Content-Type": "application/json"},
+		`{"message":{"role":"user","content":"/tool Terms_Search {\"query\":\"refunds paid\"}"}}`)
+	var v2 struct {
+		Status string
+		Data   struct {
+			Response     string
+			FileSearches []string `json:"file_searches"`
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &v2); err != nil || st != 200 || !slices.Equal(v2.Data.FileSearches, []string{"Terms_Search"}) ||
+		!strings.Contains(v2.Data.Response, "Refunds are paid within fourteen days") {
+		t.Fatalf("v2 with a file search = %d %s", st, raw)
+	}
+	// Without a File Search call, no file_searches.
+	st, raw, _ = e.send(t, "POST", "/v2/"+id, map[string]string{"Authorization": key, "Content-Type": "application/json"}, `{"message":{"role":"user","content":"hello"}}`)
+	if st != 200 || strings.Contains(raw, "file_searches") {
+		t.Fatalf("v2 without a file search = %d %s", st, raw)
 	}
 
 	// Deleting a document leaves the index as it is until it is rebuilt.

@@ -75,7 +75,7 @@ func newRunningEnvWith(t *testing.T, cfg gateway.Config, models []agents.Model, 
 	files := agents.NewFiles(db, agents.FilesConfig{Dir: t.TempDir(), Secret: []byte("test file key"), MaxBytes: 1 << 20})
 	knowledge := rag.New(db, ag, files, rag.Config{Embedder: embed.NewHash(0)})
 	runner := agents.NewRunner(conv, queue, agents.RunnerConfig{Models: catalogue, Knowledge: knowledge,
-		Tools: agents.ToolSources{agents.StaticTools{echoTool{}}, custom.NewSource(customTools, nil)}})
+		Tools: agents.ToolSources{agents.StaticTools{echoTool{}}, custom.NewSource(customTools, nil).SearchingWith(knowledge)}})
 	done := make(chan struct{})
 	go func() { runner.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; knowledge.Close(); nats.Close() })

@@ -173,10 +173,41 @@ func (s *server) seed003Answer(w http.ResponseWriter, r *http.Request, q agents.
 		})
 		return
 	}
+	data := map[string]any{"response": res.Answer}
+	if names := s.fileSearches(r.Context(), q.Agent, res.ToolCalls); len(names) > 0 {
+		data["file_searches"] = names
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"status": "success", "data": map[string]any{"response": res.Answer},
+		"status": "success", "data": data,
 		"conversation_id": asked.Conversation, "request_id": asked.Request,
 	})
+}
+
+// fileSearches names the File Search tools of a that calls used, once
+// each, in order: seed 003's "file_searches".
+func (s *server) fileSearches(ctx context.Context, a agents.Agent, calls []agents.ToolCallRecord) []string {
+	if len(calls) == 0 || s.CustomTools == nil {
+		return nil
+	}
+	defs, err := s.CustomTools.OfAgent(ctx, a)
+	if err != nil {
+		return nil
+	}
+	byName := map[string]string{}
+	for _, d := range defs {
+		if d.Type == agents.ToolTypeFileSearch {
+			byName[d.ModelName()], byName[d.Name] = d.Name, d.Name
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range calls {
+		if name, ok := byName[c.Name]; ok && !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // seed003PendingCalls are the calls an answer stopped at, as seed 003
@@ -220,6 +251,9 @@ func (s *server) seed003Stream(ctx context.Context, w http.ResponseWriter, q age
 		done := map[string]any{"type": "done", "execution_id": asked.Request, "conversation_id": asked.Conversation}
 		if calls := seed003PendingCalls(res.ToolCalls); len(calls) > 0 {
 			done["message"], done["tool_calls"] = "Tool call(s) initiated", calls
+		}
+		if names := s.fileSearches(ctx, q.Agent, res.ToolCalls); len(names) > 0 {
+			done["file_searches"] = names
 		}
 		sse.event(done)
 	}

@@ -217,7 +217,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		HTTPClient: safehttp.New(safehttp.Config{Allow: cfg.toolAllow, MaxBodyBytes: -1}).HTTPClient(),
 	})
 	defer mcpTools.Close() // after the runner, which calls its tools
-	tools, err := buildTools(ctx, toolDeps{cfg: cfg, logger: logger, web: web, files: files, custom: customTools, mcp: mcpTools})
+	tools, err := buildTools(ctx, toolDeps{cfg: cfg, logger: logger, web: web, files: files, custom: customTools, mcp: mcpTools, knowledge: knowledge})
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ type toolDeps struct {
 	files  *agents.Files
 	custom *agents.CustomTools
 	mcp    *mcp.Manager
+	// knowledge is searched by seed 003's File Search tools.
+	knowledge agents.Knowledge
 }
 
 // buildTools returns every tool an agent may be given: the built-in
@@ -52,5 +54,5 @@ func buildTools(ctx context.Context, d toolDeps) (agents.ToolSource, error) {
 	builtin = append(builtin, search.New(search.Config{
 		SearXNGURL: d.cfg.searxngURL, BraveAPIKey: d.cfg.braveKey, TavilyAPIKey: d.cfg.tavilyKey,
 	}))
-	return agents.ToolSources{builtin, custom.NewSource(d.custom, d.web), d.mcp}, nil
+	return agents.ToolSources{builtin, custom.NewSource(d.custom, d.web).SearchingWith(d.knowledge), d.mcp}, nil
 }

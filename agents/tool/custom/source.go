@@ -19,8 +19,9 @@ type Store interface {
 // Source offers each agent its custom tools. It is safe for concurrent
 // use.
 type Source struct {
-	store  Store
-	client *safehttp.Client
+	store     Store
+	client    *safehttp.Client
+	knowledge agents.Knowledge // nil: File Search tools are not offered
 }
 
 var _ agents.ToolSource = (*Source)(nil)
@@ -43,8 +44,15 @@ func (s *Source) ToolsVersion() uint64 {
 	return 0
 }
 
-// Tools returns a's custom tools. File Search tools are left out: they
-// are answered from the agent's documents once those are indexed.
+// SearchingWith makes the Source offer File Search tools, which search
+// the agents' documents in k. It returns s.
+func (s *Source) SearchingWith(k agents.Knowledge) *Source {
+	s.knowledge = k
+	return s
+}
+
+// Tools returns a's custom tools: HTTP ones, and File Search ones when the
+// Source has the agents' documents (SearchingWith).
 func (s *Source) Tools(ctx context.Context, a agents.Agent) ([]agents.Tool, error) {
 	defs, err := s.store.OfAgent(ctx, a)
 	if err != nil {
@@ -52,10 +60,12 @@ func (s *Source) Tools(ctx context.Context, a agents.Agent) ([]agents.Tool, erro
 	}
 	out := make([]agents.Tool, 0, len(defs))
 	for _, d := range defs {
-		if d.Type != agents.ToolTypeCustom {
-			continue
+		switch {
+		case d.Type == agents.ToolTypeCustom:
+			out = append(out, newTool(d, s.client))
+		case d.Type == agents.ToolTypeFileSearch && s.knowledge != nil:
+			out = append(out, &FileSearch{def: d, knowledge: s.knowledge})
 		}
-		out = append(out, newTool(d, s.client))
 	}
 	return out, nil
 }
