@@ -354,10 +354,13 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 	pub := newRunPublisher(ctx, r.conv.events, ws, chat, run.ID)
 	defer pub.close()
 	rag := cfg.UseRAG && r.cfg.Knowledge != nil && agent.Script == ""
+	// Retrieval helps an answer but is not needed for one: when it fails,
+	// the agent answers without passages (and the failure is logged).
 	var training string
 	if rag {
 		if training, err = r.cfg.Knowledge.Version(ctx, agent.ID); err != nil {
-			return o.fail("knowledge_unavailable", "the agent's training data could not be read")
+			r.cfg.Logger.Warn("rag: read the index", "agent", agent.ID, "run", run.ID, "err", err)
+			rag = false
 		}
 	}
 	var key []byte
@@ -377,7 +380,7 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
 	if rag && training != "" {
 		found, err := r.cfg.Knowledge.Search(ctx, agent.ID, o.prompt, cfg.RAGTopK, cfg.RAGThreshold)
 		if err != nil {
-			return o.fail("knowledge_unavailable", "the agent's training data could not be searched: "+err.Error())
+			r.cfg.Logger.Warn("rag: search", "agent", agent.ID, "run", run.ID, "err", err)
 		}
 		cfg.SystemPrompt = withKnowledge(cfg.SystemPrompt, found)
 	}

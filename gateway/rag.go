@@ -26,7 +26,7 @@ func (s *server) ragReady(w http.ResponseWriter, r *http.Request) bool {
 
 func trainingDocView(d rag.Document) map[string]any {
 	return map[string]any{"id": d.ID, "agent_id": d.Agent, "title": d.Title, "file_id": d.FileID,
-		"bytes": len(d.Content), "created_at": timestamp(d.CreatedAt)}
+		"bytes": d.Bytes, "created_at": timestamp(d.CreatedAt)}
 }
 
 // handleListTrainingData is GET /api/agents/{id}/training_data/.

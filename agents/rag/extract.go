@@ -37,12 +37,20 @@ func (s *Service) AddFile(ctx context.Context, caller workspaces.UserID, agent a
 		return Document{}, err
 	}
 	defer r.Close()
-	// A .docx holds more bytes than text; read up to 8 times the limit.
-	raw, err := io.ReadAll(io.LimitReader(r, 8*int64(s.cfg.MaxDocumentBytes)+1))
-	if err != nil {
-		return Document{}, workspaces.Internal("read file", err)
+	var text string
+	if isDocx(f.Name, f.ContentType) {
+		// Read from the file in place: a Word file is mostly not text.
+		text, err = docxText(r, f.Size, s.cfg.MaxDocumentBytes)
+	} else {
+		raw, rerr := io.ReadAll(io.LimitReader(r, int64(s.cfg.MaxDocumentBytes)*4+1))
+		switch {
+		case rerr != nil:
+			return Document{}, workspaces.Internal("read file", rerr)
+		case len(raw) > s.cfg.MaxDocumentBytes*4: // HTML shrinks; nothing else much
+			return Document{}, workspaces.E(workspaces.KindTooLarge, "The file has more text than a training document may hold ("+byteSize(s.cfg.MaxDocumentBytes)+")")
+		}
+		text, err = extractText(f.Name, f.ContentType, raw)
 	}
-	text, err := extractText(f.Name, f.ContentType, raw)
 	if err != nil {
 		return Document{}, err
 	}
@@ -55,13 +63,22 @@ func (s *Service) AddFile(ctx context.Context, caller workspaces.UserID, agent a
 var errNotText = workspaces.E(workspaces.KindInvalid,
 	"Only text files can be training data: plain text, Markdown, CSV, JSON, XML, HTML or Word (.docx); PDF is not supported yet")
 
-// extractText returns the text of a file named name of type contentType.
+// isDocx reports whether a file named name of type contentType is a Word
+// document (.docx).
+func isDocx(name, contentType string) bool {
+	return strings.ToLower(path.Ext(name)) == ".docx" || mediaType(contentType) == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+}
+
+func mediaType(contentType string) string {
+	return strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+}
+
+// extractText returns the text of a file named name of type contentType
+// (not a Word document: docxText reads those).
 func extractText(name, contentType string, raw []byte) (string, error) {
 	ext := strings.ToLower(path.Ext(name))
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	ct := mediaType(contentType)
 	switch {
-	case ext == ".docx" || ct == "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
-		return docxText(raw)
 	case ext == ".html" || ext == ".htm" || ct == "text/html":
 		return htmlText(string(raw)), nil
 	case ext == ".pdf" || ct == "application/pdf" || ext == ".doc" || ct == "application/msword":
@@ -104,44 +121,63 @@ func htmlText(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// docxText is the text of a Word document: the paragraphs of
-// word/document.xml.
-func docxText(raw []byte) (string, error) {
-	bad := workspaces.E(workspaces.KindInvalid, "The file is not a readable Word (.docx) document")
-	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+var errBadDocx = workspaces.E(workspaces.KindInvalid, "The file is not a readable Word (.docx) document")
+
+// docxText is the text of a Word document of size bytes read from r: the
+// paragraphs of word/document.xml, at most maxText bytes of them.
+func docxText(r io.ReaderAt, size int64, maxText int) (string, error) {
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return "", bad
+		return "", errBadDocx
 	}
 	for _, f := range zr.File {
 		if f.Name != "word/document.xml" {
 			continue
 		}
+		// Markup is most of the XML; more than 32 times the text allowed
+		// is a bomb, not a document. (A header that lies about the size
+		// is cut short by the limit, and then is not readable.)
+		xmlCap := 32 * int64(maxText)
+		if f.UncompressedSize64 > uint64(xmlCap) {
+			return "", workspaces.E(workspaces.KindTooLarge, "The Word document is too large to be training data")
+		}
 		rc, err := f.Open()
 		if err != nil {
-			return "", bad
+			return "", errBadDocx
 		}
 		defer rc.Close()
-		return wordParagraphs(io.LimitReader(rc, 64<<20))
+		return wordParagraphs(io.LimitReader(rc, xmlCap), maxText)
 	}
-	return "", bad
+	return "", errBadDocx
 }
 
+// maxXMLDepth bounds the nesting of a Word document's XML (real ones nest
+// a few dozen deep).
+const maxXMLDepth = 256
+
 // wordParagraphs reads the text runs (w:t), tabs and breaks of a
-// WordprocessingML body, a line per paragraph (w:p).
-func wordParagraphs(r io.Reader) (string, error) {
+// WordprocessingML body, a line per paragraph (w:p), up to maxText bytes.
+func wordParagraphs(r io.Reader, maxText int) (string, error) {
 	var b strings.Builder
 	d := xml.NewDecoder(r)
 	inText := false
+	depth := 0
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return "", workspaces.E(workspaces.KindInvalid, "The file is not a readable Word (.docx) document")
+			return "", errBadDocx
+		}
+		if b.Len() > maxText {
+			return "", workspaces.E(workspaces.KindTooLarge, "The Word document has more text than a training document may hold ("+byteSize(maxText)+")")
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if depth++; depth > maxXMLDepth {
+				return "", errBadDocx
+			}
 			switch t.Name.Local {
 			case "t":
 				inText = true
@@ -151,6 +187,7 @@ func wordParagraphs(r io.Reader) (string, error) {
 				b.WriteByte('\n')
 			}
 		case xml.EndElement:
+			depth--
 			switch t.Name.Local {
 			case "t":
 				inText = false

@@ -76,6 +76,10 @@ func (s *Service) head(ctx context.Context, agent agents.ID) (*sqldb.RAGIndex, e
 }
 
 func statusOf(agent agents.ID, r *sqldb.RAGIndex) Status {
+	if r.Status == StateIndexing && r.StartedAt != nil && time.Since(*r.StartedAt) > staleIndexing {
+		// Its node stopped (or died) during the build.
+		r.Status, r.Error = StateFailed, "the build did not finish; index again"
+	}
 	return Status{Agent: agent, State: r.Status, Version: r.Version, Embedder: r.Embedder, Documents: r.Documents,
 		Chunks: r.Chunks, Error: r.Error, StartedAt: r.StartedAt, IndexedAt: r.IndexedAt}
 }
@@ -88,7 +92,9 @@ func (s *Service) Index(ctx context.Context, caller workspaces.UserID, agent age
 	if err != nil {
 		return Status{}, err
 	}
-	now := time.Now().UTC()
+	// Microseconds: what both databases keep, so the build can find its
+	// claim again by this time.
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	row := &sqldb.RAGIndex{AgentID: string(a.ID), Status: StateIndexing, StartedAt: &now, UpdatedAt: now}
 	// Claim the build: insert the row, or move it to indexing unless a
 	// recent build holds it.
@@ -100,19 +106,17 @@ func (s *Service) Index(ctx context.Context, caller workspaces.UserID, agent age
 	if err != nil {
 		return Status{}, workspaces.Internal("start indexing", err)
 	}
-	claimed, _ := res.RowsAffected()
+	if claimed, _ := res.RowsAffected(); claimed > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.build(a, now)
+		}()
+	}
 	head, err := s.head(ctx, a.ID)
-	if err != nil {
-		return Status{}, err
+	if err != nil { // the build goes on; say what is known
+		return Status{Agent: a.ID, State: StateIndexing, StartedAt: &now}, nil
 	}
-	if claimed == 0 {
-		return statusOf(a.ID, head), nil // a build is under way
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.build(a, *head.StartedAt)
-	}()
 	return statusOf(a.ID, head), nil
 }
 
@@ -227,8 +231,15 @@ func (s *Service) store(ctx context.Context, a agents.Agent, started time.Time, 
 		now := time.Now().UTC()
 		*done = sqldb.RAGIndex{AgentID: string(a.ID), Status: StateIndexed, Version: version, Embedder: s.cfg.Embedder.Name(),
 			Documents: docs, Chunks: len(chunks), StartedAt: head.StartedAt, IndexedAt: &now, UpdatedAt: now}
-		_, err := tx.NewUpdate().Model(done).WherePK().Exec(ctx)
-		return err
+		// Still this build's: a build reclaimed meanwhile must not win twice.
+		res, err := tx.NewUpdate().Model(done).WherePK().Where("started_at = ? AND status = ?", started, StateIndexing).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errors.New("another build of the index took over")
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store the index: %w", err)

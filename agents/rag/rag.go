@@ -2,11 +2,14 @@ package rag
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/uptrace/bun"
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/persistence/sqldb"
@@ -31,6 +34,9 @@ type Config struct {
 	MaxDocumentBytes int
 	// MaxDocuments bounds an agent's documents. Zero means 1,000.
 	MaxDocuments int
+	// MaxTotalBytes bounds the text of all an agent's documents. Zero
+	// means 16 MiB (about MaxChunks passages).
+	MaxTotalBytes int
 	// MaxChunks bounds an agent's index. Zero means 20,000.
 	MaxChunks int
 	// Notify is told when an index is built or fails; nil: nobody.
@@ -53,10 +59,11 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	loaded  map[agents.ID]*index      // searched indexes, by agent
-	checked map[agents.ID]checkedHead // recent version reads
-	loading map[agents.ID]*sync.Mutex // one load per agent at a time
+	mu          sync.Mutex
+	loaded      map[agents.ID]*index      // searched indexes, by agent
+	loadedBytes int                       // their size
+	checked     map[agents.ID]checkedHead // recent version reads
+	loading     map[agents.ID]*sync.Mutex // one load per agent at a time
 }
 
 // Document is a piece of an agent's training data.
@@ -65,6 +72,7 @@ type Document struct {
 	Agent     agents.ID
 	Title     string
 	Content   string
+	Bytes     int    // len(Content)
 	FileID    string // the agent's file it was read from, if any
 	CreatedAt time.Time
 }
@@ -82,6 +90,9 @@ func New(db *sqldb.DB, agentSvc *agents.Service, files *agents.Files, cfg Config
 	}
 	if cfg.MaxDocuments <= 0 {
 		cfg.MaxDocuments = 1000
+	}
+	if cfg.MaxTotalBytes <= 0 {
+		cfg.MaxTotalBytes = 16 << 20
 	}
 	if cfg.MaxChunks <= 0 {
 		cfg.MaxChunks = 20_000
@@ -126,32 +137,54 @@ func (s *Service) add(ctx context.Context, a agents.Agent, title, content, fileI
 	case len(title) > 200:
 		return Document{}, workspaces.E(workspaces.KindInvalid, "'title' may be at most 200 bytes")
 	}
-	n, err := s.db.NewSelect().Model((*sqldb.TrainingDocument)(nil)).Where("agent_id = ?", string(a.ID)).Count(ctx)
-	if err != nil {
-		return Document{}, workspaces.Internal("count training data", err)
-	}
-	if n >= int64(s.cfg.MaxDocuments) {
-		return Document{}, workspaces.E(workspaces.KindConflict, "The agent already has the most training documents allowed")
-	}
 	if title == "" {
 		title = firstLine(content, 80)
 	}
-	row := &sqldb.TrainingDocument{ID: workspaces.NewID(), AgentID: string(a.ID), Title: title, Content: content, FileID: fileID, CreatedAt: time.Now().UTC()}
-	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
+	row := &sqldb.TrainingDocument{ID: workspaces.NewID(), AgentID: string(a.ID), Title: title, Content: content, Bytes: len(content),
+		FileID: fileID, CreatedAt: time.Now().UTC()}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The agent's row, locked (PostgreSQL): adds to one agent's
+		// training data take turns, so the limits hold.
+		if _, err := tx.NewUpdate().Model((*sqldb.Agent)(nil)).Set("updated_at = updated_at").Where("id = ?", string(a.ID)).Exec(ctx); err != nil {
+			return err
+		}
+		var have struct {
+			N     int64 `bun:"n"`
+			Bytes int64 `bun:"b"`
+		}
+		if err := tx.NewSelect().Model((*sqldb.TrainingDocument)(nil)).ColumnExpr("COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b").
+			Where("agent_id = ?", string(a.ID)).Scan(ctx, &have); err != nil {
+			return err
+		}
+		switch {
+		case have.N >= int64(s.cfg.MaxDocuments):
+			return workspaces.E(workspaces.KindConflict, "The agent already has the most training documents allowed ("+itoa(s.cfg.MaxDocuments)+")")
+		case have.Bytes+int64(len(content)) > int64(s.cfg.MaxTotalBytes):
+			return workspaces.E(workspaces.KindTooLarge, "An agent's training data may hold at most "+byteSize(s.cfg.MaxTotalBytes)+" of text")
+		}
+		_, err := tx.NewInsert().Model(row).Exec(ctx)
+		return err
+	})
+	var we *workspaces.Error
+	if errors.As(err, &we) {
+		return Document{}, err
+	}
+	if err != nil {
 		return Document{}, workspaces.Internal("store training data", err)
 	}
 	return documentOf(row), nil
 }
 
-// Documents lists the training data of caller's agent, oldest first.
+// Documents lists the training data of caller's agent, oldest first,
+// without their Content (Bytes says how long it is).
 func (s *Service) Documents(ctx context.Context, caller workspaces.UserID, agent agents.ID) ([]Document, error) {
 	a, err := s.agents.Owned(ctx, caller, agent)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.documents(ctx, a.ID)
-	if err != nil {
-		return nil, err
+	var rows []sqldb.TrainingDocument // without their content
+	if err := s.db.NewSelect().Model(&rows).ExcludeColumn("content").Where("agent_id = ?", string(a.ID)).OrderExpr("created_at, id").Scan(ctx); err != nil {
+		return nil, workspaces.Internal("read training data", err)
 	}
 	out := make([]Document, len(rows))
 	for i := range rows {
@@ -186,7 +219,7 @@ func (s *Service) DeleteDocument(ctx context.Context, caller workspaces.UserID, 
 }
 
 func documentOf(r *sqldb.TrainingDocument) Document {
-	return Document{ID: r.ID, Agent: agents.ID(r.AgentID), Title: r.Title, Content: r.Content, FileID: r.FileID, CreatedAt: r.CreatedAt}
+	return Document{ID: r.ID, Agent: agents.ID(r.AgentID), Title: r.Title, Content: r.Content, Bytes: r.Bytes, FileID: r.FileID, CreatedAt: r.CreatedAt}
 }
 
 // firstLine is the start of text's first non-blank line, at most n bytes.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/atrium-hq/atrium/agents"
@@ -61,6 +62,18 @@ type notes struct{ ch chan agents.Notification }
 
 func (n *notes) Notify(_ context.Context, x agents.Notification) { n.ch <- x }
 
+// next is the next notification, or a failure after 20 s.
+func (n *notes) next(t *testing.T) agents.Notification {
+	t.Helper()
+	select {
+	case x := <-n.ch:
+		return x
+	case <-time.After(20 * time.Second):
+		t.Fatal("no notification of the build")
+	}
+	return agents.Notification{}
+}
+
 type env struct {
 	svc   *rag.Service
 	emb   *words
@@ -96,7 +109,7 @@ func (e *env) index(t *testing.T) agents.Notification {
 	if err != nil || st.State != rag.StateIndexing {
 		t.Fatalf("index = %+v, %v", st, err)
 	}
-	return <-e.notes.ch
+	return e.notes.next(t)
 }
 
 func TestIndexAndSearch(t *testing.T) {
@@ -157,7 +170,7 @@ func TestTrainingDataIsTheOwners(t *testing.T) {
 	if _, err := e.svc.Index(ctx, e.owner, e.agent); err != nil {
 		t.Fatal(err)
 	}
-	if n := <-e.notes.ch; n.Event != rag.NotifyIndexFailed || !strings.Contains(n.Data["error"].(string), "no training data") {
+	if n := e.notes.next(t); n.Event != rag.NotifyIndexFailed || !strings.Contains(n.Data["error"].(string), "no training data") {
 		t.Fatalf("indexing nothing: %+v", n)
 	}
 	for _, tc := range []struct{ title, content, want string }{
@@ -188,5 +201,40 @@ func TestTrainingDataIsTheOwners(t *testing.T) {
 	}
 	if err := e.svc.DeleteDocument(ctx, e.owner, e.agent, d.ID); workspaces.ErrorKind(err) != workspaces.KindNotFound {
 		t.Fatalf("deleting twice: %v", err)
+	}
+}
+
+// TestOneBuildAtATime checks that asking for an index while one is being
+// built does not start a second build.
+func TestOneBuildAtATime(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.AddDocument(ctx, e.owner, e.agent, "Doc", "some words to index"); err != nil {
+		t.Fatal(err)
+	}
+	e.emb.mu.Lock() // the first build waits in Embed
+	first, err := e.svc.Index(ctx, e.owner, e.agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.svc.Index(ctx, e.owner, e.agent)
+	e.emb.mu.Unlock()
+	if err != nil || second.State != rag.StateIndexing || second.StartedAt == nil || !second.StartedAt.Equal(*first.StartedAt) {
+		t.Fatalf("second index = %+v, %v; first %+v", second, err, first)
+	}
+	if n := e.notes.next(t); n.Event != rag.NotifyIndexed || n.Data["version"] != int64(1) {
+		t.Fatalf("notification %+v", n)
+	}
+	select {
+	case n := <-e.notes.ch:
+		t.Fatalf("a second build ran: %+v", n)
+	case <-time.After(100 * time.Millisecond):
+	}
+	e.emb.mu.Lock()
+	calls := e.emb.calls
+	e.emb.mu.Unlock()
+	if calls != 1 {
+		t.Fatalf("%d embedding calls, want the one build's", calls)
 	}
 }

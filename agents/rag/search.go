@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/persistence/sqldb"
@@ -22,14 +23,20 @@ const headTTL = time.Second
 // rag_threshold (meant for semantic models) is not applied to them.
 const lexicalFloor = 0.05
 
-// maxLoaded bounds the indexes a node keeps in memory.
-const maxLoaded = 256
+// maxLoadedBytes bounds the memory of the indexes a node keeps loaded;
+// beyond it, others are dropped (and read again when next searched).
+const maxLoadedBytes = 256 << 20
+
+// maxQueryBytes bounds the question embedded for a search: embedding
+// models take a few thousand tokens at most.
+const maxQueryBytes = 4 << 10
 
 // index is an agent's index in memory.
 type index struct {
 	version  int64
 	embedder string
 	passages []passage
+	bytes    int // about what it holds in memory
 }
 
 type passage struct {
@@ -91,6 +98,12 @@ func (s *Service) Search(ctx context.Context, agent agents.ID, query string, top
 	if err != nil {
 		return nil, err
 	}
+	if len(query) > maxQueryBytes {
+		query = query[:maxQueryBytes]
+		for !utf8.ValidString(query) {
+			query = query[:len(query)-1]
+		}
+	}
 	vecs, err := s.cfg.Embedder.Embed(ctx, []string{query})
 	if err != nil {
 		return nil, fmt.Errorf("embedding the question with %s: %w", s.cfg.Embedder.Name(), err)
@@ -149,22 +162,55 @@ func (s *Service) load(ctx context.Context, agent agents.ID, h checkedHead) (*in
 	if ix != nil && ix.version == h.version {
 		return ix, nil // loaded while this one waited
 	}
-	var rows []sqldb.RAGChunk
-	if err := s.db.NewSelect().Model(&rows).Where("agent_id = ? AND version = ?", string(agent), h.version).OrderExpr("idx").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read the index: %w", err)
-	}
-	ix = &index{version: h.version, embedder: h.embedder, passages: make([]passage, len(rows))}
-	for i, r := range rows {
-		ix.passages[i] = passage{title: r.Title, text: r.Text, vec: decodeVector(r.Vector)}
+	ix, err := s.read(ctx, agent, h)
+	if err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
-	if len(s.loaded) >= maxLoaded {
-		for a := range s.loaded { // drop one at random
-			delete(s.loaded, a)
+	s.loadedBytes -= s.loaded[agent].size()
+	for a, other := range s.loaded { // drop others at random until it fits
+		if s.loadedBytes+ix.bytes <= maxLoadedBytes {
 			break
+		}
+		if a != agent {
+			s.loadedBytes -= other.size()
+			delete(s.loaded, a)
 		}
 	}
 	s.loaded[agent] = ix
+	s.loadedBytes += ix.bytes
 	s.mu.Unlock()
+	return ix, nil
+}
+
+func (ix *index) size() int {
+	if ix == nil {
+		return 0
+	}
+	return ix.bytes
+}
+
+// read reads agent's index at h.version from SQL, a passage at a time.
+func (s *Service) read(ctx context.Context, agent agents.ID, h checkedHead) (*index, error) {
+	rows, err := s.db.NewSelect().Model((*sqldb.RAGChunk)(nil)).Column("title", "text", "vector").
+		Where("agent_id = ? AND version = ?", string(agent), h.version).OrderExpr("idx").Rows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the index: %w", err)
+	}
+	defer rows.Close()
+	ix := &index{version: h.version, embedder: h.embedder}
+	for rows.Next() {
+		var p passage
+		var vec []byte
+		if err := rows.Scan(&p.title, &p.text, &vec); err != nil {
+			return nil, fmt.Errorf("read the index: %w", err)
+		}
+		p.vec = decodeVector(vec)
+		ix.passages = append(ix.passages, p)
+		ix.bytes += len(p.title) + len(p.text) + len(vec) + 64
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the index: %w", err)
+	}
 	return ix, nil
 }

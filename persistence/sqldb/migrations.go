@@ -348,6 +348,7 @@ CREATE TABLE training_documents (
 	agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
 	title TEXT NOT NULL DEFAULT '',
 	content TEXT NOT NULL,
+	bytes INTEGER NOT NULL DEFAULT 0,
 	file_id TEXT NOT NULL DEFAULT '',
 	created_at {{ts}} NOT NULL
 );

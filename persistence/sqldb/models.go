@@ -386,6 +386,7 @@ type TrainingDocument struct {
 	AgentID       string    `bun:"agent_id"`
 	Title         string    `bun:"title"`
 	Content       string    `bun:"content"`
+	Bytes         int       `bun:"bytes"` // len(Content)
 	FileID        string    `bun:"file_id"`
 	CreatedAt     time.Time `bun:"created_at"`
 }
