@@ -19,7 +19,8 @@ import (
 
 // AddFile adds the text of one of the agent's files (uploaded with seed
 // 000's file API, or made by a tool) to its training data: plain text,
-// Markdown, CSV, JSON, XML, HTML (its text) or a Word document (.docx).
+// Markdown, CSV, JSON, XML, HTML (its text), PDF (its text, by pdftotext)
+// or a Word document (.docx).
 func (s *Service) AddFile(ctx context.Context, caller workspaces.UserID, agent agents.ID, fileID, title string) (Document, error) {
 	a, err := s.agents.Owned(ctx, caller, agent)
 	if err != nil {
@@ -38,10 +39,13 @@ func (s *Service) AddFile(ctx context.Context, caller workspaces.UserID, agent a
 	}
 	defer r.Close()
 	var text string
-	if isDocx(f.Name, f.ContentType) {
+	switch {
+	case isDocx(f.Name, f.ContentType):
 		// Read from the file in place: a Word file is mostly not text.
 		text, err = docxText(r, f.Size, s.cfg.MaxDocumentBytes)
-	} else {
+	case isPDF(f.Name, f.ContentType):
+		text, err = pdfText(ctx, r.Name(), s.cfg.MaxDocumentBytes)
+	default:
 		raw, rerr := io.ReadAll(io.LimitReader(r, int64(s.cfg.MaxDocumentBytes)*4+1))
 		switch {
 		case rerr != nil:
@@ -61,7 +65,12 @@ func (s *Service) AddFile(ctx context.Context, caller workspaces.UserID, agent a
 }
 
 var errNotText = workspaces.E(workspaces.KindInvalid,
-	"Only text files can be training data: plain text, Markdown, CSV, JSON, XML, HTML or Word (.docx); PDF is not supported yet")
+	"Only documents with text can be training data: plain text, Markdown, CSV, JSON, XML, HTML, PDF or Word (.docx; not .doc)")
+
+// isPDF reports whether a file named name of type contentType is a PDF.
+func isPDF(name, contentType string) bool {
+	return strings.ToLower(path.Ext(name)) == ".pdf" || mediaType(contentType) == "application/pdf"
+}
 
 // isDocx reports whether a file named name of type contentType is a Word
 // document (.docx).
@@ -74,14 +83,14 @@ func mediaType(contentType string) string {
 }
 
 // extractText returns the text of a file named name of type contentType
-// (not a Word document: docxText reads those).
+// (not a Word document or a PDF: docxText and pdfText read those).
 func extractText(name, contentType string, raw []byte) (string, error) {
 	ext := strings.ToLower(path.Ext(name))
 	ct := mediaType(contentType)
 	switch {
 	case ext == ".html" || ext == ".htm" || ct == "text/html":
 		return htmlText(string(raw)), nil
-	case ext == ".pdf" || ct == "application/pdf" || ext == ".doc" || ct == "application/msword":
+	case ext == ".doc" || ct == "application/msword":
 		return "", errNotText
 	}
 	textual := strings.HasPrefix(ct, "text/") || ct == "application/json" || ct == "application/xml" ||
