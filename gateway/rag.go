@@ -142,6 +142,6 @@ func (s *server) ragStatusView(r *http.Request, st rag.Status) map[string]any {
 		return timestamp(*t)
 	}
 	return map[string]any{"agent_id": st.Agent, "use_rag": useRAG, "status": st.State, "version": st.Version,
-		"documents": st.Documents, "chunks": st.Chunks, "embedding_model": st.Embedder, "error": st.Error,
+		"documents": st.Documents, "chunks": st.Chunks, "embedding_model": st.Embedder, "vector_store": st.Backend, "error": st.Error,
 		"started_at": opt(st.StartedAt), "indexed_at": opt(st.IndexedAt), "server_embedding_model": s.RAG.EmbedderName()}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/rag/qdrant"
 	"github.com/atrium-hq/atrium/persistence/sqldb"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -42,6 +43,7 @@ type Status struct {
 	State     string
 	Version   int64
 	Embedder  string
+	Backend   string // where its vectors are: "sql" or "qdrant"
 	Documents int
 	Chunks    int
 	Error     string
@@ -80,7 +82,7 @@ func statusOf(agent agents.ID, r *sqldb.RAGIndex) Status {
 		// Its node stopped (or died) during the build.
 		r.Status, r.Error = StateFailed, "the build did not finish; index again"
 	}
-	return Status{Agent: agent, State: r.Status, Version: r.Version, Embedder: r.Embedder, Documents: r.Documents,
+	return Status{Agent: agent, State: r.Status, Version: r.Version, Embedder: r.Embedder, Backend: r.Backend, Documents: r.Documents,
 		Chunks: r.Chunks, Error: r.Error, StartedAt: r.StartedAt, IndexedAt: r.IndexedAt}
 }
 
@@ -204,17 +206,36 @@ func (s *Service) embedAll(ctx context.Context, a agents.Agent) (int, []chunkRow
 
 // store writes chunks as the index's next version and makes it current,
 // if this build (started) still holds the index; older versions go.
+//
+// With Qdrant, the vectors go there first, under the new version (which
+// no search asks for until the transaction makes it current); afterwards
+// the versions that are not current are deleted from it.
 func (s *Service) store(ctx context.Context, a agents.Agent, started time.Time, docs int, chunks []chunkRow) (*sqldb.RAGIndex, error) {
+	before, err := s.head(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	version := before.Version + 1
+	if s.cfg.Qdrant != nil {
+		if err := s.putQdrant(ctx, a.ID, version, chunks); err != nil {
+			return nil, fmt.Errorf("store the vectors in Qdrant: %w", err)
+		}
+	}
 	done := new(sqldb.RAGIndex)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		head := new(sqldb.RAGIndex)
 		if err := tx.NewSelect().Model(head).Where("agent_id = ?", string(a.ID)).Scan(ctx); err != nil {
 			return err
 		}
-		if head.StartedAt == nil || !head.StartedAt.Equal(started) || head.Status != StateIndexing {
+		if head.StartedAt == nil || !head.StartedAt.Equal(started) || head.Status != StateIndexing || head.Version != before.Version {
 			return errors.New("another build of the index took over")
 		}
-		version := head.Version + 1
+		if s.cfg.Qdrant != nil { // vectors kept in SQL before, if any, go
+			if _, err := tx.NewDelete().Model((*sqldb.RAGChunk)(nil)).Where("agent_id = ?", string(a.ID)).Exec(ctx); err != nil {
+				return err
+			}
+			return s.markDone(ctx, tx, done, a, started, head, version, docs, len(chunks))
+		}
 		for from := 0; from < len(chunks); from += 200 {
 			batch := make([]sqldb.RAGChunk, 0, 200)
 			for i, c := range chunks[from:min(from+200, len(chunks))] {
@@ -228,23 +249,68 @@ func (s *Service) store(ctx context.Context, a agents.Agent, started time.Time, 
 		if _, err := tx.NewDelete().Model((*sqldb.RAGChunk)(nil)).Where("agent_id = ? AND version <> ?", string(a.ID), version).Exec(ctx); err != nil {
 			return err
 		}
-		now := time.Now().UTC()
-		*done = sqldb.RAGIndex{AgentID: string(a.ID), Status: StateIndexed, Version: version, Embedder: s.cfg.Embedder.Name(),
-			Documents: docs, Chunks: len(chunks), StartedAt: head.StartedAt, IndexedAt: &now, UpdatedAt: now}
-		// Still this build's: a build reclaimed meanwhile must not win twice.
-		res, err := tx.NewUpdate().Model(done).WherePK().Where("started_at = ? AND status = ?", started, StateIndexing).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errors.New("another build of the index took over")
-		}
-		return nil
+		return s.markDone(ctx, tx, done, a, started, head, version, docs, len(chunks))
 	})
+	if s.cfg.Qdrant != nil {
+		keep := version // the current version's points stay, and no other's
+		if err != nil {
+			keep = before.Version
+		}
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		if derr := s.cfg.Qdrant.DeleteOthers(dctx, string(a.ID), keep); derr != nil {
+			s.cfg.Logger.Warn("rag: delete old vectors from Qdrant", "agent", a.ID, "err", derr)
+		}
+		cancel()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store the index: %w", err)
 	}
 	return done, nil
+}
+
+// markDone makes version the current index in tx, if this build (started)
+// still holds it.
+func (s *Service) markDone(ctx context.Context, tx bun.Tx, done *sqldb.RAGIndex, a agents.Agent, started time.Time, head *sqldb.RAGIndex, version int64, docs, chunks int) error {
+	now := time.Now().UTC()
+	*done = sqldb.RAGIndex{AgentID: string(a.ID), Status: StateIndexed, Version: version, Embedder: s.cfg.Embedder.Name(),
+		Backend: s.backend(), Documents: docs, Chunks: chunks, StartedAt: head.StartedAt, IndexedAt: &now, UpdatedAt: now}
+	// Still this build's: a build reclaimed meanwhile must not win twice.
+	res, err := tx.NewUpdate().Model(done).WherePK().Where("started_at = ? AND status = ?", started, StateIndexing).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errors.New("another build of the index took over")
+	}
+	return nil
+}
+
+// Where the vectors of indexes are kept (rag_indexes.backend).
+const (
+	backendSQL    = "sql"
+	backendQdrant = "qdrant"
+)
+
+func (s *Service) backend() string {
+	if s.cfg.Qdrant != nil {
+		return backendQdrant
+	}
+	return backendSQL
+}
+
+// putQdrant stores version of agent's passages in Qdrant.
+func (s *Service) putQdrant(ctx context.Context, agent agents.ID, version int64, chunks []chunkRow) error {
+	if len(chunks) == 0 {
+		return nil
+	}
+	if err := s.cfg.Qdrant.Ensure(ctx, len(chunks[0].vec)); err != nil {
+		return err
+	}
+	points := make([]qdrant.Point, len(chunks))
+	for i, c := range chunks {
+		points[i] = qdrant.Point{Agent: string(agent), Version: version, Idx: i, Title: c.title, Text: c.text, Vector: c.vec}
+	}
+	return s.cfg.Qdrant.Upsert(ctx, points)
 }
 
 // encodeVector is v as little-endian float32s.

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/agents/rag/qdrant"
 	"github.com/atrium-hq/atrium/persistence/sqldb"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	MaxTotalBytes int
 	// MaxChunks bounds an agent's index. Zero means 20,000.
 	MaxChunks int
+	// Qdrant, when set, keeps and searches the indexes' vectors (for
+	// indexes too large for each node's memory); nil keeps them in SQL and
+	// searches them in memory.
+	Qdrant *qdrant.Store
 	// Notify is told when an index is built or fails; nil: nobody.
 	Notify agents.Notifier
 	// Logger receives indexing failures. Nil discards.

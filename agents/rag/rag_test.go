@@ -13,6 +13,8 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/rag"
+	"github.com/atrium-hq/atrium/agents/rag/qdrant"
+	"github.com/atrium-hq/atrium/persistence/sqldb"
 	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
 	"github.com/atrium-hq/atrium/workspaces"
 )
@@ -75,6 +77,7 @@ func (n *notes) next(t *testing.T) agents.Notification {
 }
 
 type env struct {
+	db    *sqldb.DB
 	svc   *rag.Service
 	emb   *words
 	notes *notes
@@ -96,10 +99,18 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{emb: &words{name: "words-64"}, notes: &notes{ch: make(chan agents.Notification, 10)}, owner: u.ID, agent: a.ID, ag: ag}
+	e := &env{db: db, emb: &words{name: "words-64"}, notes: &notes{ch: make(chan agents.Notification, 10)}, owner: u.ID, agent: a.ID, ag: ag}
 	e.svc = rag.New(db, ag, nil, rag.Config{Embedder: e.emb, ChunkBytes: 120, ChunkOverlap: 20, Notify: e.notes})
 	t.Cleanup(e.svc.Close)
 	return e
+}
+
+// withQdrant is another Service on e's database, keeping vectors in store.
+func (e *env) withQdrant(t *testing.T, store *qdrant.Store) *rag.Service {
+	t.Helper()
+	svc := rag.New(e.db, e.ag, nil, rag.Config{Embedder: e.emb, ChunkBytes: 120, ChunkOverlap: 20, Notify: e.notes, Qdrant: store})
+	t.Cleanup(svc.Close)
+	return svc
 }
 
 // index builds the index and waits for its notification.

@@ -47,6 +47,7 @@ type passage struct {
 type checkedHead struct {
 	version  int64
 	embedder string
+	backend  string
 	at       time.Time
 }
 
@@ -72,7 +73,7 @@ func (s *Service) currentHead(ctx context.Context, agent agents.ID) (checkedHead
 	if err != nil {
 		return checkedHead{}, err
 	}
-	h = checkedHead{version: row.Version, embedder: row.Embedder, at: time.Now()}
+	h = checkedHead{version: row.Version, embedder: row.Embedder, backend: row.Backend, at: time.Now()}
 	s.mu.Lock()
 	if len(s.checked) > 10_000 {
 		clear(s.checked)
@@ -94,9 +95,15 @@ func (s *Service) Search(ctx context.Context, agent agents.ID, query string, top
 	if h.embedder != s.cfg.Embedder.Name() {
 		return nil, fmt.Errorf("the index was built with %s and this server embeds with %s: index the agent again", h.embedder, s.cfg.Embedder.Name())
 	}
-	ix, err := s.load(ctx, agent, h)
-	if err != nil {
-		return nil, err
+	if h.backend != s.backend() {
+		return nil, fmt.Errorf("the index's vectors are in %s and this server keeps them in %s: index the agent again", h.backend, s.backend())
+	}
+	var ix *index
+	if s.cfg.Qdrant == nil {
+		var err error
+		if ix, err = s.load(ctx, agent, h); err != nil {
+			return nil, err
+		}
 	}
 	if len(query) > maxQueryBytes {
 		query = query[:maxQueryBytes]
@@ -111,8 +118,19 @@ func (s *Service) Search(ctx context.Context, agent agents.ID, query string, top
 	if len(vecs) != 1 {
 		return nil, fmt.Errorf("embedding the question with %s: no vector", s.cfg.Embedder.Name())
 	}
-	if strings.HasPrefix(ix.embedder, "hash-") {
+	if strings.HasPrefix(h.embedder, "hash-") {
 		threshold = lexicalFloor
+	}
+	if s.cfg.Qdrant != nil {
+		hits, err := s.cfg.Qdrant.Search(ctx, string(agent), h.version, vecs[0], topK, max(threshold, 1e-9))
+		if err != nil {
+			return nil, fmt.Errorf("searching Qdrant: %w", err)
+		}
+		found := make([]agents.Passage, len(hits))
+		for i, hit := range hits {
+			found[i] = agents.Passage{Title: hit.Title, Text: hit.Text, Score: hit.Score}
+		}
+		return found, nil
 	}
 	return best(ix, vecs[0], topK, threshold), nil
 }

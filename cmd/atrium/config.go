@@ -50,6 +50,8 @@ type config struct {
 	modelsFile    string        // the model catalogue file; empty: built-in only
 	defaultModel  string        // the model of agents made without one
 	embedModel    string        // ATRIUM_EMBEDDING_MODEL: what makes RAG's vectors
+	qdrantURL     string        // QDRANT_URL: where RAG's vectors go; empty: SQL
+	qdrantKey     string        // QDRANT_API_KEY
 	toolTimeout   time.Duration // bound of one tool call
 	toolAllow     []string      // private hosts tools may reach anyway
 	cacheTTL      time.Duration // how long the response cache keeps an answer
@@ -104,6 +106,8 @@ var settings = []setting{
 	{"ATRIUM_BEDROCK_REGION", "", "AWS region of the catalogue's \"bedrock\" models (credentials: the standard AWS chain); empty: AWS_REGION, else off"},
 	{"ATRIUM_MODELS", "", "JSON file adding models and upstreams to the catalogue (see docs/agents.md)"},
 	{"ATRIUM_EMBEDDING_MODEL", "hash", "what embeds training data for RAG: hash (built in, offline, lexical), hash-<dims>, openai:<model> (OPENAI_BASE_URL: OpenAI, Ollama, vLLM) or bedrock:<model> (Titan; empty model: amazon.titan-embed-text-v2:0)"},
+	{"QDRANT_URL", "", "Qdrant's REST API (http://host:6333) keeping and searching RAG's vectors; empty: SQL, searched in each node's memory"},
+	{"QDRANT_API_KEY", "", "API key of QDRANT_URL"},
 	{"ATRIUM_DEFAULT_MODEL", "", "model of agents created without one (seed 003's create_agent); empty: the first available"},
 	{"ATRIUM_TOOL_TIMEOUT", "60s", "longest one tool call may take"},
 	{"ATRIUM_TOOLS_ALLOW_HOSTS", "", "comma-separated hosts, IPs or CIDRs tools and webhook deliveries may reach although private or loopback (all such are refused by default)"},
@@ -253,6 +257,7 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 	}
 	c.modelsFile, c.defaultModel = env["ATRIUM_MODELS"], env["ATRIUM_DEFAULT_MODEL"]
 	c.embedModel = env["ATRIUM_EMBEDDING_MODEL"]
+	c.qdrantURL, c.qdrantKey = env["QDRANT_URL"], env["QDRANT_API_KEY"]
 	if c.freeCredits, err = strconv.ParseFloat(env["ATRIUM_FREE_CREDITS"], 64); err != nil || c.freeCredits < 0 {
 		return config{}, fmt.Errorf("ATRIUM_FREE_CREDITS: %q is not a number of credits >= 0", env["ATRIUM_FREE_CREDITS"])
 	}

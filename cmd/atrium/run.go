@@ -20,6 +20,7 @@ import (
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/mcp"
 	"github.com/atrium-hq/atrium/agents/rag"
+	"github.com/atrium-hq/atrium/agents/rag/qdrant"
 	"github.com/atrium-hq/atrium/agents/tool/safehttp"
 	"github.com/atrium-hq/atrium/agents/webhook"
 	"github.com/atrium-hq/atrium/gateway"
@@ -206,7 +207,13 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if err != nil {
 		return err
 	}
-	knowledge := rag.New(db, ag, files, rag.Config{Embedder: embedder, Notify: wh, Logger: logger})
+	ragCfg := rag.Config{Embedder: embedder, Notify: wh, Logger: logger}
+	if cfg.qdrantURL != "" {
+		if ragCfg.Qdrant, err = qdrant.New(qdrant.Config{URL: cfg.qdrantURL, APIKey: cfg.qdrantKey}); err != nil {
+			return fmt.Errorf("QDRANT_URL: %w", err)
+		}
+	}
+	knowledge := rag.New(db, ag, files, ragCfg)
 	defer knowledge.Close()
 	// MCP servers: stdio ones run only the operator's allowed commands, in
 	// their own directories; HTTP ones go through safehttp, without its
@@ -225,6 +232,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		"database": db.Ping,
 		"nats":     nats.Ping,
 		"pebble":   func(context.Context) error { return store.Ping() },
+	}
+	if ragCfg.Qdrant != nil {
+		checks["qdrant"] = ragCfg.Qdrant.Ping
 	}
 
 	root := http.NewServeMux()

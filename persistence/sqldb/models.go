@@ -399,6 +399,7 @@ type RAGIndex struct {
 	Status        string     `bun:"status"`
 	Version       int64      `bun:"version"`
 	Embedder      string     `bun:"embedder"`
+	Backend       string     `bun:"backend"` // where its vectors are: sql or qdrant
 	Documents     int        `bun:"documents"`
 	Chunks        int        `bun:"chunks"`
 	Error         string     `bun:"error"`
