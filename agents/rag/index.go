@@ -12,7 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/atrium-hq/atrium/agents"
-	"github.com/atrium-hq/atrium/agents/rag/qdrant"
+	"github.com/atrium-hq/atrium/persistence/qdrant"
 	"github.com/atrium-hq/atrium/persistence/sqldb"
 	"github.com/atrium-hq/atrium/workspaces"
 )

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/atrium-hq/atrium/agents/rag"
-	"github.com/atrium-hq/atrium/agents/rag/qdrant"
-	"github.com/atrium-hq/atrium/agents/rag/qdrant/qdranttest"
+	"github.com/atrium-hq/atrium/persistence/qdrant"
+	"github.com/atrium-hq/atrium/persistence/qdrant/qdranttest"
 )
 
 // TestIndexInQdrant checks the indexes' vectors kept in Qdrant (its REST

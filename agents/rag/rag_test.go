@@ -13,7 +13,7 @@ import (
 
 	"github.com/atrium-hq/atrium/agents"
 	"github.com/atrium-hq/atrium/agents/rag"
-	"github.com/atrium-hq/atrium/agents/rag/qdrant"
+	"github.com/atrium-hq/atrium/persistence/qdrant"
 	"github.com/atrium-hq/atrium/persistence/sqldb"
 	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
 	"github.com/atrium-hq/atrium/workspaces"

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atrium-hq/atrium/agents/rag/qdrant/qdranttest"
+	"github.com/atrium-hq/atrium/persistence/qdrant/qdranttest"
 	"github.com/atrium-hq/atrium/persistence/sqldb/sqldbtest"
 )
 

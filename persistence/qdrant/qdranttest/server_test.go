@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atrium-hq/atrium/agents/rag/qdrant/qdranttest"
+	"github.com/atrium-hq/atrium/persistence/qdrant/qdranttest"
 )
 
 // do sends body (JSON, "" for none) and returns the status and the

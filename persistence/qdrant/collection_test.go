@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/atrium-hq/atrium/agents/rag/qdrant/qdranttest"
+	"github.com/atrium-hq/atrium/persistence/qdrant/qdranttest"
 )
 
 func TestEnsure(t *testing.T) {

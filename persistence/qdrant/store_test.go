@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/atrium-hq/atrium/agents/rag/qdrant/qdranttest"
+	"github.com/atrium-hq/atrium/persistence/qdrant/qdranttest"
 )
 
 // newStore is a Store for the Qdrant at url, failing t on a bad config.
