@@ -108,6 +108,8 @@ func (s *Service) Index(ctx context.Context, caller workspaces.UserID, agent age
 	if err != nil {
 		return Status{}, workspaces.Internal("start indexing", err)
 	}
+	// The state it starts in, read before the build can end it.
+	head, herr := s.head(ctx, a.ID)
 	if claimed, _ := res.RowsAffected(); claimed > 0 {
 		s.wg.Add(1)
 		go func() {
@@ -115,8 +117,7 @@ func (s *Service) Index(ctx context.Context, caller workspaces.UserID, agent age
 			s.build(a, now)
 		}()
 	}
-	head, err := s.head(ctx, a.ID)
-	if err != nil { // the build goes on; say what is known
+	if herr != nil { // the build goes on; say what is known
 		return Status{Agent: a.ID, State: StateIndexing, StartedAt: &now}, nil
 	}
 	return statusOf(a.ID, head), nil
