@@ -109,7 +109,7 @@ func (s *server) handleIndexRAG() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		body := s.ragStatusView(r, st)
+		body := s.ragStatusView(st)
 		body["message"] = "Indexing started; GET /api/agents/" + string(st.Agent) + "/rag_status/ tells when it is done"
 		writeJSON(w, http.StatusAccepted, body)
 	})
@@ -126,22 +126,18 @@ func (s *server) handleRAGStatus() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, s.ragStatusView(r, st))
+		writeJSON(w, http.StatusOK, s.ragStatusView(st))
 	})
 }
 
-func (s *server) ragStatusView(r *http.Request, st rag.Status) map[string]any {
-	useRAG := false
-	if a, err := s.Agents.Owned(r.Context(), userOf(r), st.Agent); err == nil {
-		useRAG = a.Settings().UseRAG
-	}
+func (s *server) ragStatusView(st rag.Status) map[string]any {
 	opt := func(t *time.Time) any {
 		if t == nil {
 			return nil
 		}
 		return timestamp(*t)
 	}
-	return map[string]any{"agent_id": st.Agent, "use_rag": useRAG, "status": st.State, "version": st.Version,
+	return map[string]any{"agent_id": st.Agent, "use_rag": st.UseRAG, "status": st.State, "version": st.Version,
 		"documents": st.Documents, "chunks": st.Chunks, "embedding_model": st.Embedder, "vector_store": st.Backend, "error": st.Error,
 		"started_at": opt(st.StartedAt), "indexed_at": opt(st.IndexedAt), "server_embedding_model": s.RAG.EmbedderName()}
 }

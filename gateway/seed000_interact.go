@@ -101,7 +101,7 @@ func (s *server) answerSync(w http.ResponseWriter, r *http.Request, q agents.Ask
 		s.writeAPIError(w, r, err)
 		return
 	}
-	s.chargeFee(r, q.Agent.Owner, fee, "api_call", "")
+	s.charge(r, q.Agent.Owner, fee, "api_call", "")
 	ctx, cancel := context.WithTimeout(r.Context(), syncAnswerTimeout)
 	defer cancel()
 	res, err := s.Conversations.Await(ctx, q.Agent.ID, asked.Workspace, asked.Conversation, asked.Request, asked.Seq, nil)
@@ -172,19 +172,19 @@ func (s *server) chatWith(w http.ResponseWriter, r *http.Request, a agents.Agent
 	s.answerSync(w, r, q, fee)
 }
 
-// chargeFee charges user a fixed price for an accepted request (batched
-// with the model charges when the server has a Charger).
-func (s *server) chargeFee(r *http.Request, user workspaces.UserID, fee float64, reason, ref string) {
-	if fee <= 0 {
+// charge takes credits from user for what r used (batched when the server
+// has a Charger, else in a transaction of its own; a failure is logged).
+func (s *server) charge(r *http.Request, user workspaces.UserID, credits float64, reason, ref string) {
+	if credits <= 0 {
 		return
 	}
 	if s.Charger != nil {
-		s.Charger.Charge(user, fee, reason, ref)
+		s.Charger.Charge(user, credits, reason, ref)
 		return
 	}
 	ctx := context.WithoutCancel(r.Context())
-	if err := s.Workspaces.Charge(ctx, user, fee, reason, ref); err != nil {
-		s.Logger.ErrorContext(ctx, "charge request fee", "user", user, "credits", fee, "err", err)
+	if err := s.Workspaces.Charge(ctx, user, credits, reason, ref); err != nil {
+		s.Logger.ErrorContext(ctx, "charge credits", "user", user, "credits", credits, "reason", reason, "err", err)
 	}
 }
 

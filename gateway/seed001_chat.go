@@ -404,16 +404,5 @@ func (s *server) recordUsage(r *http.Request, c apiCaller, t modelTarget, u agen
 	if t.Agent || c.User == "" {
 		return
 	}
-	credits := t.Model.Credits(agents.PlanDedicated, u)
-	if credits <= 0 {
-		return
-	}
-	if s.Charger != nil {
-		s.Charger.Charge(c.User, credits, "model "+t.Name, "")
-		return
-	}
-	ctx := context.WithoutCancel(r.Context())
-	if err := s.Workspaces.Charge(ctx, c.User, credits, "model "+t.Name, ""); err != nil {
-		s.Logger.ErrorContext(ctx, "charge model usage", "user", c.User, "credits", credits, "err", err)
-	}
+	s.charge(r, c.User, t.Model.Credits(agents.PlanDedicated, u), "model "+t.Name, "")
 }

@@ -40,6 +40,7 @@ const (
 // build leaves the previous one in use).
 type Status struct {
 	Agent     agents.ID
+	UseRAG    bool // the agent's use_rag setting
 	State     string
 	Version   int64
 	Embedder  string
@@ -61,7 +62,7 @@ func (s *Service) Status(ctx context.Context, caller workspaces.UserID, agent ag
 	if err != nil {
 		return Status{}, err
 	}
-	return statusOf(a.ID, row), nil
+	return statusOf(a, row), nil
 }
 
 // head reads the index row of agent; a zero row (state none) without one.
@@ -77,12 +78,12 @@ func (s *Service) head(ctx context.Context, agent agents.ID) (*sqldb.RAGIndex, e
 	return row, nil
 }
 
-func statusOf(agent agents.ID, r *sqldb.RAGIndex) Status {
+func statusOf(a agents.Agent, r *sqldb.RAGIndex) Status {
 	if r.Status == StateIndexing && r.StartedAt != nil && time.Since(*r.StartedAt) > staleIndexing {
 		// Its node stopped (or died) during the build.
 		r.Status, r.Error = StateFailed, "the build did not finish; index again"
 	}
-	return Status{Agent: agent, State: r.Status, Version: r.Version, Embedder: r.Embedder, Backend: r.Backend, Documents: r.Documents,
+	return Status{Agent: a.ID, UseRAG: a.Settings().UseRAG, State: r.Status, Version: r.Version, Embedder: r.Embedder, Backend: r.Backend, Documents: r.Documents,
 		Chunks: r.Chunks, Error: r.Error, StartedAt: r.StartedAt, IndexedAt: r.IndexedAt}
 }
 
@@ -118,9 +119,9 @@ func (s *Service) Index(ctx context.Context, caller workspaces.UserID, agent age
 		}()
 	}
 	if herr != nil { // the build goes on; say what is known
-		return Status{Agent: a.ID, State: StateIndexing, StartedAt: &now}, nil
+		return Status{Agent: a.ID, UseRAG: a.Settings().UseRAG, State: StateIndexing, StartedAt: &now}, nil
 	}
-	return statusOf(a.ID, head), nil
+	return statusOf(a, head), nil
 }
 
 // build makes a new version of a's index and records the outcome; started
