@@ -114,6 +114,9 @@ type endpointCache struct {
 	// gen counts changes made on this node, so a lookup that raced one
 	// does not store what it read before it.
 	gen uint64
+	// changing counts, per owner, the changes under way on this node: while
+	// one is, lookups go to the database, which may already show it.
+	changing map[workspaces.UserID]int
 }
 
 type cacheEntry struct {
@@ -131,7 +134,7 @@ func (c *endpointCache) get(owner workspaces.UserID) ([]Endpoint, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[owner]
-	if !ok || time.Since(e.at) >= c.ttl {
+	if !ok || time.Since(e.at) >= c.ttl || c.changing[owner] > 0 {
 		return nil, false
 	}
 	return e.eps, true
@@ -166,4 +169,26 @@ func (c *endpointCache) forget(owner workspaces.UserID) {
 	defer c.mu.Unlock()
 	delete(c.m, owner)
 	c.gen++
+}
+
+// changing marks a change of owner's endpoints as under way until the
+// returned func is called, which forgets owner's entry. A change made by a
+// background worker needs it: someone may read the committed change before
+// the worker gets to forget, and must not then be answered from the cache.
+func (c *endpointCache) change(owner workspaces.UserID) (done func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changing == nil {
+		c.changing = map[workspaces.UserID]int{}
+	}
+	c.changing[owner]++
+	c.gen++
+	return func() {
+		c.mu.Lock()
+		if c.changing[owner]--; c.changing[owner] <= 0 {
+			delete(c.changing, owner)
+		}
+		c.mu.Unlock()
+		c.forget(owner)
+	}
 }

@@ -290,6 +290,9 @@ func (s *Service) record(ctx context.Context, ep *sqldb.WebhookEndpoint, d *sqld
 		next = &t
 	}
 	attempted := !res.at.IsZero()
+	if res.disable != "" {
+		defer s.cache.change(workspaces.UserID(ep.OwnerID))()
+	}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		q := tx.NewUpdate().Model((*sqldb.WebhookDelivery)(nil)).
 			Set("status = ?", string(status)).Set("next_attempt_at = ?", next).
@@ -320,13 +323,7 @@ func (s *Service) record(ctx context.Context, ep *sqldb.WebhookEndpoint, d *sqld
 			Where("id = ?", ep.ID).Exec(ctx)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	if res.disable != "" {
-		s.cache.forget(workspaces.UserID(ep.OwnerID))
-	}
-	return nil
+	return err
 }
 
 // purge deletes finished deliveries older than the retention every hour
