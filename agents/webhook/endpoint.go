@@ -118,7 +118,7 @@ type Service struct {
 	queue   Queue
 	cfg     Config
 	now     func() time.Time
-	pending chan agents.Notification
+	pending chan notice
 	cache   endpointCache
 	// dropped counts notifications dropped since the last warning.
 	dropped atomic.Int64
@@ -148,7 +148,7 @@ func New(db *sqldb.DB, ag Agents, queue Queue, cfg Config) *Service {
 	}
 	return &Service{
 		db: db, agents: ag, queue: queue, cfg: cfg, now: time.Now,
-		pending: make(chan agents.Notification, cfg.Buffer),
+		pending: make(chan notice, cfg.Buffer),
 		cache:   endpointCache{ttl: cfg.CacheTTL, m: map[workspaces.UserID]cacheEntry{}},
 	}
 }

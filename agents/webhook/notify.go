@@ -15,7 +15,7 @@ import (
 // notifications behind, n is dropped and the drop logged.
 func (s *Service) Notify(_ context.Context, n agents.Notification) {
 	select {
-	case s.pending <- n:
+	case s.pending <- notice{n, s.now()}:
 	default:
 		s.dropped.Add(1)
 		// One warning every ten seconds at most, with the count since the
@@ -26,6 +26,13 @@ func (s *Service) Notify(_ context.Context, n agents.Notification) {
 			s.cfg.Logger.Warn("webhook: notifications dropped, the dispatcher is behind", "dropped", s.dropped.Swap(0), "buffer", s.cfg.Buffer)
 		}
 	}
+}
+
+// notice is a notification waiting for the dispatcher, with the time it
+// was handed over.
+type notice struct {
+	agents.Notification
+	at time.Time
 }
 
 // dispatchTimeout bounds the work for one notification.
@@ -39,15 +46,15 @@ const dispatchTimeout = 10 * time.Second
 func (s *Service) Run(ctx context.Context) error {
 	for {
 		select {
-		case n := <-s.pending:
-			s.dispatch(ctx, n)
+		case q := <-s.pending:
+			s.dispatch(ctx, q)
 		case <-ctx.Done():
 			flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			for {
 				select {
-				case n := <-s.pending:
-					s.dispatch(flush, n)
+				case q := <-s.pending:
+					s.dispatch(flush, q)
 				default:
 					return nil
 				}
@@ -56,8 +63,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// dispatch records and queues n's deliveries; failures are logged.
-func (s *Service) dispatch(ctx context.Context, n agents.Notification) {
+// dispatch records and queues q's deliveries; failures are logged.
+func (s *Service) dispatch(ctx context.Context, q notice) {
+	n := q.Notification
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dispatchTimeout)
 	defer cancel()
 	routes, err := s.routes(ctx, n.Owner)
@@ -65,15 +73,17 @@ func (s *Service) dispatch(ctx context.Context, n agents.Notification) {
 		s.cfg.Logger.Error("webhook: look up endpoints", "owner", n.Owner, "event", n.Event, "err", err)
 		return
 	}
+	if n.At.IsZero() {
+		n.At = s.now()
+	}
 	var body []byte
 	for _, r := range routes {
-		if !r.Wants(n.Event, n.Agent) {
+		// An endpoint made after the notification came (it waited in
+		// the queue meanwhile) did not ask for it.
+		if !r.Wants(n.Event, n.Agent) || r.CreatedAt.After(q.at) {
 			continue
 		}
 		if body == nil {
-			if n.At.IsZero() {
-				n.At = s.now()
-			}
 			if body, err = payload(n.Event, n.At, n.Data); err != nil {
 				s.cfg.Logger.Error("webhook: dropped a notification", "owner", n.Owner, "event", n.Event, "err", err)
 				return
@@ -92,7 +102,7 @@ func (s *Service) routes(ctx context.Context, owner workspaces.UserID) ([]Endpoi
 	}
 	gen := s.cache.generation()
 	var rows []sqldb.WebhookEndpoint
-	if err := s.db.NewSelect().Model(&rows).Column("id", "owner_id", "agent_id", "events", "enabled").
+	if err := s.db.NewSelect().Model(&rows).Column("id", "owner_id", "agent_id", "events", "enabled", "created_at").
 		Where("owner_id = ? AND enabled = ?", string(owner), true).Scan(ctx); err != nil {
 		return nil, err
 	}

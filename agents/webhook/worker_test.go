@@ -164,6 +164,30 @@ func TestGoneDisablesTheEndpoint(t *testing.T) {
 	}
 }
 
+// TestEndpointGetsOnlyLaterEvents: a notification that waited in the
+// dispatcher's queue while an endpoint was made does not go to it.
+func TestEndpointGetsOnlyLaterEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.worker(t, true, time.Hour)
+	ctx := context.Background()
+	alice := e.user(t, "alice@x.io")
+	agent := e.agent(t, alice, "A")
+
+	e.stop() // the dispatcher is behind: exec_1 waits
+	e.svc.Notify(ctx, completed(alice, agent, "exec_1"))
+	ep := e.endpoint(t, alice, webhook.NewEndpoint{URL: newReceiver(t).url("/h")})
+	e.stop = run(t, e.svc.Run)
+	e.svc.Notify(ctx, completed(alice, agent, "exec_2"))
+
+	// Dispatched in order: once exec_2's delivery is there, exec_1 was
+	// dispatched too.
+	ds := e.waitDeliveries(t, alice, ep.ID, "a delivery", func(ds []webhook.Delivery) bool { return len(ds) > 0 })
+	if len(ds) != 1 || !strings.Contains(string(ds[0].Payload), "exec_2") {
+		t.Fatalf("deliveries %+v, want exec_2's only", ds)
+	}
+}
+
 func TestPrivateAddressIsRefusedByDefault(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
