@@ -178,7 +178,7 @@ func (r *Runner) giveUp(ctx context.Context, d bus.RunDelivery, id RunID, delive
 		why = fmt.Sprintf("the run was delivered %d times and never started", delivery-1)
 	}
 	o := (&outcome{started: time.Now()}).fail("attempts_exhausted", why)
-	if a, err := r.agents.get(ctx, db, run.AgentID); err == nil {
+	if a, err := r.agents.get(ctx, db, run.AgentID, 0); err == nil {
 		o.agent, o.model = a, a.ModelID // for the request log and agent.execution.failed
 	}
 	if err := r.finish(context.WithoutCancel(ctx), &run, o); err != nil {

@@ -2,6 +2,7 @@ package agents
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,8 +67,8 @@ type Runner struct {
 }
 
 // agentTTL is how long the runner reuses an agent it loaded: busy chats
-// start runs of the same agents many times a second, and a change to an
-// agent reaches the runs that start this long after it.
+// start runs of the same agents many times a second. A run's claim reads
+// the agent's version too, so a change reaches the next run at once.
 const agentTTL = 2 * time.Second
 
 // agentCache keeps recently loaded agents by id.
@@ -81,12 +82,15 @@ type cachedAgent struct {
 	at    time.Time
 }
 
-func (c *agentCache) get(ctx context.Context, db *sqldb.DB, id string) (Agent, error) {
+// get returns agent id, from the cache when it is fresh and, for version
+// > 0, of that version: a run knows the version its agent had when it was
+// claimed, so a change made just before a message reaches its run.
+func (c *agentCache) get(ctx context.Context, db *sqldb.DB, id string, version int) (Agent, error) {
 	now := time.Now()
 	c.mu.Lock()
 	ca, ok := c.m[id]
 	c.mu.Unlock()
-	if ok && now.Sub(ca.at) < agentTTL {
+	if ok && now.Sub(ca.at) < agentTTL && (version <= 0 || ca.agent.Version == version) {
 		return ca.agent, nil
 	}
 	var row sqldb.Agent
@@ -226,13 +230,15 @@ func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 	// went silent past the ack wait); the delivery number fences the
 	// earlier runner off from storing an outcome (finish).
 	var run sqldb.Run
+	var agentVersion sql.NullInt64 // NULL: the agent was deleted
 	now := r.conv.now().UTC()
 	err = db.QueryRowPrepared(ctx, nil, `UPDATE runs SET status = $1, attempts = attempts + 1, started_at = $2, delivery = $5
 		WHERE id = $3 AND status IN ($4, $1) AND delivery < $5
-		RETURNING id, chat_id, workspace_id, agent_id, message_id, status, error, attempts, delivery, source, created_at, started_at, finished_at`,
+		RETURNING id, chat_id, workspace_id, agent_id, message_id, status, error, attempts, delivery, source, created_at, started_at, finished_at,
+			(SELECT version FROM agents WHERE agents.id = runs.agent_id)`,
 		string(RunRunning), now, string(req.RunID), string(RunQueued), delivery).
 		Scan(&run.ID, &run.ChatID, &run.WorkspaceID, &run.AgentID, &run.MessageID, &run.Status, &run.Error,
-			&run.Attempts, &run.Delivery, &run.Source, &run.CreatedAt, &run.StartedAt, &run.FinishedAt)
+			&run.Attempts, &run.Delivery, &run.Source, &run.CreatedAt, &run.StartedAt, &run.FinishedAt, &agentVersion)
 	if sqldb.IsNoRows(err) { // its chat was deleted, it was stopped or finished, or another copy holds it
 		d.Term()
 		return
@@ -261,7 +267,7 @@ func (r *Runner) handle(ctx context.Context, d bus.RunDelivery) {
 		}
 	}()
 
-	outcome := r.answer(runCtx, &run)
+	outcome := r.answer(runCtx, &run, int(agentVersion.Int64))
 	if context.Cause(runCtx) == errSuperseded {
 		return // a later delivery holds the run, here: it acknowledges
 	}
@@ -311,12 +317,12 @@ func (o *outcome) fail(code, msg string) *outcome {
 	return o
 }
 
-// answer runs the agent on the run's message, streaming its answer and
-// tool calls as events.
-func (r *Runner) answer(ctx context.Context, run *sqldb.Run) *outcome {
+// answer runs the agent (of agentVersion; 0: any recent) on the run's
+// message, streaming its answer and tool calls as events.
+func (r *Runner) answer(ctx context.Context, run *sqldb.Run, agentVersion int) *outcome {
 	o := &outcome{status: RunCompleted, started: time.Now()}
 	ws, chat := workspaces.WorkspaceID(run.WorkspaceID), workspaces.ChatID(run.ChatID)
-	agent, err := r.agents.get(ctx, r.conv.db, run.AgentID)
+	agent, err := r.agents.get(ctx, r.conv.db, run.AgentID, agentVersion)
 	if err != nil {
 		return o.fail("agent_unavailable", "the agent could not be loaded")
 	}
