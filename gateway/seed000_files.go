@@ -104,6 +104,11 @@ func (s *server) saveUpload(w http.ResponseWriter, r *http.Request, a agents.Age
 			return
 		}
 	}
+	// curl -d/--data-binary labels any body as a form; no file has that
+	// type, so the file's name says what it is.
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/x-www-form-urlencoded" {
+		contentType = ""
+	}
 	var f agents.File
 	var err error
 	if file != "" {

@@ -39,6 +39,12 @@ func TestFilesUploadDownloadAndSignedURLs(t *testing.T) {
 		t.Fatalf("another agent's download = %d", st)
 	}
 
+	// Sent as curl --data-binary sends it (labelled a form): typed by name.
+	resp, body = e.raw(t, "PUT", "/api/upload_file?filename=data.json", map[string]string{"Authorization": "ApiKey " + key, "Content-Type": "application/x-www-form-urlencoded"}, `{"a":1}`)
+	if ct, _ := obj(t, body, "data")["content_type"].(string); resp.StatusCode != 201 || ct != "application/json" {
+		t.Fatalf("upload labelled a form = %d %v", resp.StatusCode, body)
+	}
+
 	// Multipart, with a path in the name (only its last element is kept).
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
