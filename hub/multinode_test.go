@@ -119,29 +119,38 @@ func TestPresenceAcrossNodesIsOnePerson(t *testing.T) {
 	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
 	a, b := e.nodes[0], e.addNode(e.nats, echo.Config{Tokens: 3, Rate: -1})
 	watcher := e.dial(a, "token="+e.token(e.owner))
+	// A join's or leave's presence event is published after its ack: the
+	// test waits for each one it expects before the next step.
+	var got []string
+	collect := func(typ agents.EventType) {
+		t.Helper()
+		for _, ev := range watcher.until(isType(typ)) {
+			if ev.Type == agents.EventPresenceJoined || ev.Type == agents.EventPresenceLeft {
+				var d struct {
+					User struct {
+						Email string `json:"email"`
+					} `json:"user"`
+				}
+				json.Unmarshal(ev.Data, &d)
+				got = append(got, string(ev.Type)+" "+d.User.Email)
+			}
+		}
+	}
 	mustOK(t, "join", watcher.send("join", map[string]any{"chat_id": e.chat}))
+	collect(agents.EventPresenceJoined)
 	onA := e.dial(a, "token="+e.token(e.member))
 	onB := e.dial(b, "token="+e.token(e.member))
 	mustOK(t, "member joins on A", onA.send("join", map[string]any{"chat_id": e.chat}))
+	collect(agents.EventPresenceJoined)
 	mustOK(t, "member joins on B", onB.send("join", map[string]any{"chat_id": e.chat}))
 	mustOK(t, "member leaves A", onA.send("leave", map[string]any{"chat_id": e.chat}))
 	mustOK(t, "member leaves B", onB.send("leave", map[string]any{"chat_id": e.chat}))
+	collect(agents.EventPresenceLeft)
 	// Joining again what one watches is no leaving and arriving.
 	mustOK(t, "owner joins again", watcher.send("join", map[string]any{"chat_id": e.chat}))
 	// Then a marker, so everything before it has arrived.
 	mustOK(t, "typing", watcher.send("typing", map[string]any{"chat_id": e.chat}))
-	var got []string
-	for _, ev := range watcher.until(isType(agents.EventTyping)) {
-		if ev.Type == agents.EventPresenceJoined || ev.Type == agents.EventPresenceLeft {
-			var d struct {
-				User struct {
-					Email string `json:"email"`
-				} `json:"user"`
-			}
-			json.Unmarshal(ev.Data, &d)
-			got = append(got, string(ev.Type)+" "+d.User.Email)
-		}
-	}
+	collect(agents.EventTyping)
 	want := []string{"presence.joined owner@x.io", "presence.joined member@x.io", "presence.left member@x.io"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("presence events %q, want %q", got, want)

@@ -50,21 +50,39 @@ func TestWorkspacePresenceEvents(t *testing.T) {
 	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
 	a := e.nodes[0]
 	owner := e.dial(a, "token="+e.token(e.owner))
+	// Each connection publishes its presence event after its ack, so the
+	// test waits for each one before the next connection acts: their
+	// order is then the order of the steps.
+	var got []string
+	next := func(typ agents.EventType) {
+		t.Helper()
+		evs := owner.until(isType(typ))
+		for _, ev := range evs {
+			if p := presenceOf(ev); p != "" {
+				got = append(got, p)
+			}
+		}
+	}
 	mustOK(t, "owner joins the workspace", owner.send("join_workspace", map[string]any{"workspace_id": e.wsID}))
+	next(agents.EventPresenceJoined)
 	inChat := e.dial(a, "token="+e.token(e.owner))
 	mustOK(t, "owner joins the chat", inChat.send("join", map[string]any{"chat_id": e.chat}))
+	next(agents.EventPresenceJoined)
 
 	member := e.dial(a, "token="+e.token(e.member))
 	ack := mustOK(t, "member joins the workspace", member.send("join_workspace", map[string]any{"workspace_id": e.wsID}))
 	if len(ack.Presence) != 2 {
 		t.Fatalf("presence in the ack = %s, want the owner and the member", ack.Presence)
 	}
+	next(agents.EventPresenceJoined)
 	// A second connection of the member is no new arrival.
 	again := e.dial(a, "token="+e.token(e.member))
 	mustOK(t, "member joins on a second connection", again.send("join_workspace", map[string]any{"workspace_id": e.wsID}))
 	mustOK(t, "second connection leaves", again.send("leave", map[string]any{"workspace_id": e.wsID}))
 	mustOK(t, "member leaves", member.send("leave", map[string]any{"workspace_id": e.wsID}))
+	next(agents.EventPresenceLeft)
 	mustOK(t, "typing", inChat.send("typing", map[string]any{"chat_id": e.chat}))
+	got = append(got, presenceEvents(owner)...) // nothing more before the typing
 
 	want := []string{
 		"presence.joined owner@x.io ",                  // the watcher's own arrival
@@ -72,7 +90,7 @@ func TestWorkspacePresenceEvents(t *testing.T) {
 		"presence.joined member@x.io ",
 		"presence.left member@x.io ",
 	}
-	if got := presenceEvents(owner); !slices.Equal(got, want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("the workspace watcher got %q, want %q", got, want)
 	}
 	if got := presenceEvents(inChat); !slices.Equal(got, want[1:2]) {
@@ -86,8 +104,11 @@ func TestWorkspacePresenceEvents(t *testing.T) {
 // their entries expire; those still present on another node stay.
 func TestPresenceLeftWhenANodeDies(t *testing.T) {
 	t.Parallel()
+	// Short, so B's entries expire soon; long enough that A, rewriting its
+	// own every third of it, never misses one on a loaded machine.
+	const presenceTTL = 3 * time.Second
 	e := newEnvWith(t, echo.Config{Tokens: 3, Rate: -1}, hub.Config{SendQueue: 4096, MaxFrameBytes: 16 << 10},
-		func(e *env) { e.presenceTTL = time.Second })
+		func(e *env) { e.presenceTTL = presenceTTL })
 	a := e.nodes[0]
 	// Node B: a hub whose presence goes through a NATS connection of its
 	// own, the one its "death" closes; it publishes through A's chat log.
@@ -97,7 +118,7 @@ func TestPresenceLeftWhenANodeDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pb.Close() })
-	pres, err := pb.Presence(ctx, time.Second)
+	pres, err := pb.Presence(ctx, presenceTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +158,7 @@ func TestPresenceLeftWhenANodeDies(t *testing.T) {
 		t.Fatalf("left %q, want %q", left, want)
 	}
 	// Every entry of B has expired (the viewer's too) before the marker.
-	table, err := e.nats.Presence(ctx, time.Second)
+	table, err := e.nats.Presence(ctx, presenceTTL)
 	if err != nil {
 		t.Fatal(err)
 	}

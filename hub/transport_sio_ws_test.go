@@ -55,12 +55,17 @@ func (c *sioWS) read() string {
 	return string(b)
 }
 
-// expect reads packets until one starts with prefix.
+// expect reads packets until one starts with prefix, answering the
+// server's pings on the way as a client does (unless a ping is expected).
 func (c *sioWS) expect(prefix string) string {
 	c.t.Helper()
 	for {
-		if p := c.read(); strings.HasPrefix(p, prefix) {
+		p := c.read()
+		if strings.HasPrefix(p, prefix) {
 			return p
+		}
+		if p == "2" {
+			c.send("3")
 		}
 	}
 }

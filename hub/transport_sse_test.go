@@ -163,9 +163,9 @@ func TestExpiringTokenAsksForRefreshThenDisconnects(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
 	n := e.nodes[0]
-	// A token that expires in two seconds; the hub warns a minute ahead,
-	// so at once.
-	short := workspaces.NewTokens([]byte(strings.Repeat("k", 32)), 2*time.Second, nil)
+	// A token that expires in five seconds (time to connect and refresh on
+	// a loaded machine); the hub warns a minute ahead, so at once.
+	short := workspaces.NewTokens([]byte(strings.Repeat("k", 32)), 5*time.Second, nil)
 	tok, _, _ := short.Issue(e.member.ID)
 	c := e.dial(n, "token="+tok)
 	select {
@@ -183,7 +183,7 @@ func TestExpiringTokenAsksForRefreshThenDisconnects(t *testing.T) {
 		if !strings.Contains(err.Error(), "auth_expired") {
 			t.Fatalf("closed with %v, want auth_expired", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("not disconnected after the token expired")
 	}
 
@@ -207,7 +207,7 @@ func TestExpiringTokenAsksForRefreshThenDisconnects(t *testing.T) {
 func TestSSEExpiringTokenAsksForAReconnect(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, echo.Config{Tokens: 3, Rate: -1})
-	short := workspaces.NewTokens([]byte(strings.Repeat("k", 32)), 2*time.Second, nil)
+	short := workspaces.NewTokens([]byte(strings.Repeat("k", 32)), 5*time.Second, nil)
 	tok, _, _ := short.Issue(e.member.ID)
 	_, events := openSSE(t, e.nodes[0].srv.URL+"/chat/"+string(e.chat)+"/events?token="+tok, nil)
 	var got []string

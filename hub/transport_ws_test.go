@@ -258,14 +258,15 @@ func TestWorkspaceWatchersSeeEveryChat(t *testing.T) {
 	n := e.nodes[0]
 	c := e.dial(n, "token="+e.token(e.viewer))
 	a := mustOK(t, "join_workspace", c.send("join_workspace", map[string]any{"workspace_id": e.wsID}))
+	// The watcher's own arrival, in the workspace itself (published after
+	// the ack: waited for, so the message below comes after it).
+	if own := c.until(isType(agents.EventPresenceJoined)); len(own) != 1 || own[0].ChatID != "" {
+		t.Fatalf("first workspace events %+v, want the watcher's presence.joined", own)
+	}
 	sender := e.dial(n, "token="+e.token(e.owner))
 	mustOK(t, "message", sender.send("message", map[string]any{"chat_id": e.chat, "message_string": e.messageString(e.owner), "content": "to the room"}))
 	got := c.until(isType(agents.EventRunCompleted))
-	// The watcher's own arrival, in the workspace itself; then the chat's.
-	if got[0].Type != agents.EventPresenceJoined || got[0].ChatID != "" {
-		t.Fatalf("first workspace event %+v, want the watcher's presence.joined", got[0])
-	}
-	for _, ev := range got[1:] {
+	for _, ev := range got {
 		if ev.ChatID != string(e.chat) {
 			t.Fatalf("workspace event %s for chat %q", ev.Type, ev.ChatID)
 		}

@@ -35,8 +35,9 @@ type env struct {
 }
 
 // testAckWait is the queue's ack wait in tests: short, so deliveries held
-// by a stopped server come back quickly, and still longer than an attempt.
-const testAckWait = 2 * time.Second
+// by a stopped server come back quickly, and well longer than an attempt
+// (its 1 s timeout plus recording it) on a loaded machine.
+const testAckWait = 5 * time.Second
 
 func newEnv(t *testing.T) *env {
 	t.Helper()

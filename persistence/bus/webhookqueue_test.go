@@ -33,8 +33,10 @@ func consume(t *testing.T, q *bus.WebhookQueue, answer func(bus.WebhookDelivery,
 				m.Nak()
 				return
 			}
+			// Stamped before answering: a nak's delay counts from then.
+			at := time.Now()
 			answer(m, md.NumDelivered)
-			ch <- received{data: string(m.Data()), at: time.Now(), n: md.NumDelivered}
+			ch <- received{data: string(m.Data()), at: at, n: md.NumDelivered}
 		})
 		if err != nil {
 			t.Error(err)

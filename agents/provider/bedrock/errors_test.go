@@ -159,7 +159,7 @@ func TestIdleTimeout(t *testing.T) {
 		gone := make(chan struct{})
 		f := newFake(t, hold(gone, messageStart(), text(0, "thinking")))
 		var rec recorder
-		_, err := f.provider(bedrock.Config{IdleTimeout: 100 * time.Millisecond}).Stream(context.Background(), hello(), rec.emit)
+		_, err := f.provider(bedrock.Config{IdleTimeout: time.Second}).Stream(context.Background(), hello(), rec.emit)
 		if !errors.Is(err, bedrock.ErrIdle) {
 			t.Fatalf("err = %v, want ErrIdle", err)
 		}
@@ -175,7 +175,7 @@ func TestIdleTimeout(t *testing.T) {
 			defer close(gone)
 			<-r.Context().Done()
 		})
-		_, err := f.provider(bedrock.Config{IdleTimeout: 100 * time.Millisecond}).Stream(context.Background(), hello(), (&recorder{}).emit)
+		_, err := f.provider(bedrock.Config{IdleTimeout: time.Second}).Stream(context.Background(), hello(), (&recorder{}).emit)
 		if !errors.Is(err, bedrock.ErrIdle) {
 			t.Fatalf("err = %v, want ErrIdle", err)
 		}

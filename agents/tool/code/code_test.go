@@ -131,8 +131,8 @@ except OSError as e:
 
 func TestTheTimeoutKillsEverything(t *testing.T) {
 	t.Parallel()
-	e := newExecutor(t, code.Config{Timeout: time.Second}, nil)
-	if e.Timeout() <= time.Second {
+	e := newExecutor(t, code.Config{Timeout: 3 * time.Second}, nil)
+	if e.Timeout() <= 3*time.Second {
 		t.Fatalf("Timeout() = %v: the agent loop would cut the run before its own limit", e.Timeout())
 	}
 	for name, src := range map[string]string{
@@ -146,9 +146,9 @@ func TestTheTimeoutKillsEverything(t *testing.T) {
 		start := time.Now()
 		out := run(t, e, agents.ToolInput{}, src)
 		took := time.Since(start)
-		mustContain(t, strings.ToLower(out.Content), "killed after 1s")
-		if took > 10*time.Second { // far from the 60 s the code would take; loose for a loaded machine
-			t.Errorf("%s: the call took %v with a 1s timeout", name, took)
+		mustContain(t, strings.ToLower(out.Content), "killed after 3s")
+		if took > 20*time.Second { // far from the 60 s the code would take; loose for a loaded machine
+			t.Errorf("%s: the call took %v with a 3s timeout", name, took)
 		}
 		if name == "busy loop" {
 			mustContain(t, out.Content, "stdout:\nstarted")
@@ -158,7 +158,7 @@ func TestTheTimeoutKillsEverything(t *testing.T) {
 	start := time.Now()
 	out := run(t, e, agents.ToolInput{}, "import subprocess\nsubprocess.Popen(['sleep', '60'])\nprint('bye')\n")
 	mustContain(t, out.Content, "Exit status: 0", "bye")
-	if took := time.Since(start); took > 10*time.Second {
+	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("a program that left a sleeping child took %v", took)
 	}
 }

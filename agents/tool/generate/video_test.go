@@ -220,8 +220,10 @@ func TestVideoTimeout(t *testing.T) {
 	e := newEnv(t)
 	f := newFakeAWS(t)
 	f.statuses = []string{"InProgress"}
-	_, t2v, i2v := e.tools(f, Config{VideoS3URI: testS3URI, VideoTimeout: 50 * time.Millisecond})
-	if t2v.Timeout() != 50*time.Millisecond || i2v.Timeout() != 50*time.Millisecond {
+	// Long enough for the job to start on a loaded machine (the timeout
+	// covers starting it too); the fake never finishes it.
+	_, t2v, i2v := e.tools(f, Config{VideoS3URI: testS3URI, VideoTimeout: 2 * time.Second, PollInterval: 20 * time.Millisecond})
+	if t2v.Timeout() != 2*time.Second || i2v.Timeout() != 2*time.Second {
 		t.Errorf("Timeout() = %v, %v", t2v.Timeout(), i2v.Timeout())
 	}
 	_, err := t2v.Call(t.Context(), e.input(`{"text_prompt":"a cat"}`))
