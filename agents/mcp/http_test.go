@@ -157,9 +157,9 @@ func TestHTTPGoServer(t *testing.T) {
 		Headers: map[string]string{"Authorization": "Bearer go-secret", "X-Tenant": "t1"},
 	})
 	// An unreachable server costs only its own tools.
-	dead := httptest.NewServer(http.NotFoundHandler())
-	dead.Close()
-	e.server(t, alice, mcp.NewServer{Name: "dead", Transport: "http", URL: dead.URL + "/mcp"})
+	// (Port 1 on loopback: nothing listens there; a closed test server's
+	// port could be taken meanwhile by a parallel test's.)
+	e.server(t, alice, mcp.NewServer{Name: "dead", Transport: "http", URL: "http://127.0.0.1:1/mcp"})
 
 	ts := tools(t, e.m, a)
 	if len(ts) != 1 || ts["mcp_go_greet"] == nil {
