@@ -26,47 +26,60 @@ func localClient() *http.Client {
 }
 
 // startEverythingHTTP runs server-everything's Streamable HTTP transport
-// on a free port and returns its endpoint.
+// on a free port and returns its endpoint. The server takes its port by
+// number (PORT), so another test may take the port found free before it
+// binds it: then it says so and exits, and another port is tried.
 func startEverythingHTTP(t *testing.T) string {
 	t.Helper()
 	js := serverJS(t, "server-everything")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close() // the server takes the port by number (PORT); it is free now
-	cmd := exec.Command("node", js, "streamableHttp")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port))
-	var out strings.Builder
-	var mu sync.Mutex
-	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitFor(t, "server-everything to listen on "+addr, func() bool {
-		select {
-		case <-exited:
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("server-everything exited: %s", out.String())
+	for attempt := 1; ; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		cmd := exec.Command("node", js, "streamableHttp")
+		cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port))
+		var out strings.Builder
+		var mu sync.Mutex
+		w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+		cmd.Stdout, cmd.Stderr = w, w
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			<-exited
+		})
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		var died string
+		waitFor(t, "server-everything to listen on "+addr, func() bool {
+			select {
+			case <-exited:
+				mu.Lock()
+				defer mu.Unlock()
+				died = out.String()
+				return true
+			default:
+			}
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		})
+		switch {
+		case died == "":
+			return "http://" + addr + "/mcp"
+		case strings.Contains(died, "already in use") && attempt < 5:
+			continue
 		default:
+			t.Fatalf("server-everything exited: %s", died)
 		}
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "http://" + addr + "/mcp"
+	}
 }
 
 type writerFunc func([]byte) (int, error)
