@@ -13,10 +13,12 @@
 //
 //	idle     open -n connections over -transport (ws, sio or sse), each
 //	         joined to a chat, and report the server's RSS per connection.
-//	fanout   one chat, -watchers watchers and one sender; the echo agent
-//	         streams -tokens tokens at -rate tokens/s, -runs times in a row.
-//	chats    -chats chats with -per-chat watchers each and a sender per
-//	         chat, all streaming at once.
+//	fanout   one chat, -watchers watchers, the first of them the sender;
+//	         the echo agent streams -tokens tokens at -rate tokens/s, -runs
+//	         times in a row.
+//	chats    -chats chats with -per-chat watchers each, the first of each
+//	         chat its sender, all streaming at once. (Watchers on SSE
+//	         cannot send: each chat then has a /ws sender besides.)
 //	openai   what the OpenAI-compatible API (POST /v1/chat/completions)
 //	         adds to an upstream's latency; see below. Not in all: it
 //	         measures another surface and takes about a minute.

@@ -84,26 +84,37 @@ func runStream(ctx context.Context, srv *server, spec streamSpec, progress func(
 	hist := new(histogram)
 	var delivered atomic.Uint64
 
+	// A chat's first watcher is the owner, who sends the chat's messages
+	// (the person who asks watches the answer too), unless watchers use
+	// SSE, which cannot send: then each chat has a /ws sender besides.
+	ownSender := spec.transport != transportSSE
 	chats := make([]*chatRun, spec.chats)
 	var all []*watcher
 	for c := range chats {
 		chats[c] = &chatRun{fx: fx.chats[c]}
-		for range spec.perChat {
+		for i := range spec.perChat {
 			w := &watcher{hist: hist, delivered: &delivered, chat: c}
+			if i == 0 && ownSender {
+				w.ends = make(chan runEnd, 4*spec.runs+64)
+			}
 			chats[c].watchers = append(chats[c].watchers, w)
 			all = append(all, w)
 		}
 	}
 
-	// Watchers first, then a sender per chat.
+	// Watchers first, then a sender per chat if they cannot send.
 	progress("%s: connecting %d %s watcher(s), %d at a time", spec.name, len(all), spec.transport, spec.concurrency)
 	var mu sync.Mutex
 	t0 := time.Now()
 	parallel(len(all), spec.concurrency, func(i int) {
 		w := all[i]
+		token := fx.watcherToken
+		if w.ends != nil {
+			token = fx.ownerToken
+		}
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
-		c, _, err := connect(cctx, spec.transport, srv.base, fx.watcherToken, chats[w.chat].fx.id, w)
+		c, _, err := connect(cctx, spec.transport, srv.base, token, chats[w.chat].fx.id, w)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -114,29 +125,36 @@ func runStream(ctx context.Context, srv *server, spec streamSpec, progress func(
 			return
 		}
 		w.conn = c
+		if w.ends != nil {
+			chats[w.chat].sender = &sender{conn: c, ends: w.ends}
+		}
 	})
 	res.connectTime = time.Since(t0)
-	senderTransport := spec.transport
-	if senderTransport == transportSSE {
-		senderTransport = transportWS
-	}
 	var senderErr error
-	parallel(len(chats), spec.concurrency, func(i int) {
-		s := &sender{ends: make(chan runEnd, 4*spec.runs+64)}
-		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		c, _, err := connect(cctx, senderTransport, srv.base, fx.ownerToken, chats[i].fx.id, s)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			if senderErr == nil {
-				senderErr = fmt.Errorf("sender: %w", err)
+	if ownSender {
+		for _, ch := range chats {
+			if ch.sender == nil && senderErr == nil {
+				senderErr = fmt.Errorf("sender: %w", res.connectErr)
 			}
-			return
 		}
-		s.conn = c
-		chats[i].sender = s
-	})
+	} else {
+		parallel(len(chats), spec.concurrency, func(i int) {
+			s := &sender{ends: make(chan runEnd, 4*spec.runs+64)}
+			cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			c, _, err := connect(cctx, transportWS, srv.base, fx.ownerToken, chats[i].fx.id, s)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if senderErr == nil {
+					senderErr = fmt.Errorf("sender: %w", err)
+				}
+				return
+			}
+			s.conn = c
+			chats[i].sender = s
+		})
+	}
 	defer closeAll(chats)
 	if senderErr != nil {
 		return nil, senderErr
@@ -310,7 +328,7 @@ func closeAll(chats []*chatRun) {
 				conns = append(conns, w.conn)
 			}
 		}
-		if ch.sender != nil && ch.sender.conn != nil {
+		if ch.sender != nil && ch.sender.conn != nil && len(ch.watchers) > 0 && ch.sender.conn != ch.watchers[0].conn {
 			conns = append(conns, ch.sender.conn)
 		}
 	}

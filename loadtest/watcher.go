@@ -2,7 +2,9 @@ package main
 
 // What a connection checks and measures about the events it receives: a
 // watcher checks that its chat's events come in sequence, once each, and
-// times the streamed ones; a sender hears when its runs end.
+// times the streamed ones; a sender hears when its runs end. A chat's first
+// watcher is usually its sender too (ends set), as the person who asks
+// watches the answer.
 
 import (
 	"sync/atomic"
@@ -15,6 +17,9 @@ type watcher struct {
 	delivered *atomic.Uint64 // shared count of chat events delivered (nil: none kept)
 	chat      int            // index of its chat in the scenario
 	conn      conn
+	// ends, when set, hears the ends of runs: this watcher is its chat's
+	// sender.
+	ends chan runEnd
 
 	// lastSeq is the last seq received in order; the sender reads it to
 	// know when every watcher has seen a run's end.
@@ -52,6 +57,12 @@ func (w *watcher) event(b []byte, now time.Time) {
 	w.next = e.seq + 1
 	w.lastSeq.Store(e.seq)
 	w.events++
+	if w.ends != nil && e.kind.terminal() {
+		select {
+		case w.ends <- runEnd{runID: string(e.runID), seq: e.seq, kind: e.kind}:
+		default: // nobody listens any more (the scenario gave up on the chat)
+		}
+	}
 	switch e.kind {
 	case kindDelta:
 		w.deltas++
@@ -82,8 +93,10 @@ type runEnd struct {
 	kind  kind
 }
 
-// sender is the sink of a chat's sending connection: it only listens for
-// the ends of runs.
+// sender is a chat's sending connection and where the ends of its runs
+// arrive. Its connection is the chat's first watcher's, or (watchers on
+// SSE, which cannot send) a /ws connection of its own whose sink only
+// listens for the ends.
 type sender struct {
 	conn conn
 	ends chan runEnd
