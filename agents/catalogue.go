@@ -82,13 +82,22 @@ func NewCatalogue(models []Model, upstreams map[string]Provider, def string) (*C
 	return c, nil
 }
 
+// PlatformModel is the model name seed 001's examples use ("model":
+// "ashnaai", the platform's own model). Unless the catalogue lists a model
+// of that name, it is the default model.
+const PlatformModel = "ashnaai"
+
 // Lookup finds a model by name (any case) or by catalogue id. Seed 003
 // asks for "-latest" names on one plan and plain names on the other, so
-// each finds the other when only one is listed.
+// each finds the other when only one is listed. PlatformModel finds the
+// default model.
 func (c *Catalogue) Lookup(model string) (Model, bool) {
 	key := strings.ToLower(strings.TrimSpace(model))
 	if i, ok := c.index[key]; ok {
 		return c.models[i], true
+	}
+	if key == PlatformModel && c.def != "" && !strings.EqualFold(c.def, PlatformModel) {
+		return c.Lookup(c.def)
 	}
 	if base, ok := strings.CutSuffix(key, "-latest"); ok {
 		if i, ok := c.index[base]; ok {

@@ -50,6 +50,21 @@ func TestCatalogueFileAddsModelsAndUpstreams(t *testing.T) {
 	if why := c.Why("nope"); !strings.Contains(why, "not in the catalogue") || c.Why("llama3.1") != "" {
 		t.Fatalf("Why(nope) = %q", why)
 	}
+	// Seed 001's examples ask for "ashnaai": the default model, unless one
+	// is listed by that name.
+	if m, ok := c.Lookup("AshnaAI"); !ok || m.Name != "llama3.1" {
+		t.Fatalf("Lookup(AshnaAI) = %+v %v", m, ok)
+	}
+	own, err := agents.NewCatalogue([]agents.Model{{Name: "echo", Upstream: "local"}, {Name: "ashnaai", Upstream: "local"}}, map[string]agents.Provider{"local": local}, "echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := own.Lookup("ashnaai"); !ok || m.Name != "ashnaai" {
+		t.Fatalf("a listed ashnaai: Lookup = %+v %v", m, ok)
+	}
+	if _, err := agents.NewCatalogue(agents.BuiltinModels(), nil, "ashnaai"); err == nil {
+		t.Error("ashnaai as the default of a catalogue without it was accepted")
+	}
 
 	for _, bad := range []string{
 		`{"models":[{"name":"x"}]}`,

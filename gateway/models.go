@@ -28,11 +28,14 @@ func agentModelView(a agents.Agent) map[string]any {
 // callerAgents returns the agents a request's credentials may ask as
 // models: a user's own, or an agent key's one agent. A request without
 // credentials, or with bad ones, has none (the catalogue is public).
+// Listing does not count against the rate limit: a client that lists the
+// models first must neither spend its requests on it nor get a list
+// without its agents once it has.
 func (s *server) callerAgents(r *http.Request) []agents.Agent {
 	if r.Header.Get("Authorization") == "" || s.Agents == nil {
 		return nil
 	}
-	c, err := s.oaiCaller(r)
+	c, err := s.oaiIdentity(r)
 	if err != nil {
 		return nil
 	}
@@ -86,7 +89,7 @@ func (s *server) handleGetModel() http.Handler {
 			}
 		}
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{
-			"message": "The model '" + r.PathValue("model") + "' does not exist", "type": "invalid_request_error", "param": "model", "code": "model_not_found",
+			"message": "The model '" + r.PathValue("model") + "' does not exist", "type": oaiInvalidRequest, "param": "model", "code": "model_not_found",
 		}})
 	})
 }

@@ -1,8 +1,10 @@
 package gateway_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/atrium-hq/atrium/gateway"
@@ -29,6 +31,15 @@ func TestRateLimit(t *testing.T) {
 	}
 	st, m := e.do(t, "POST", "/v1/api/chat", e.userKey, `{"model":"echo","messages":[{"role":"user","content":"hi"}]}`)
 	wantOAIError(t, "seed 001's chat over the limit", st, m, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded")
+	// Listing the models is not counted, and still shows the caller's
+	// agents once the budget is spent.
+	agent := e.agent(t, e.userID)
+	for range 2 {
+		st, m = e.do(t, "GET", "/v1/api/models", e.userKey, "")
+		if st != http.StatusOK || !strings.Contains(fmt.Sprint(m["data"]), agent) {
+			t.Fatalf("GET /v1/api/models over the limit = %d, want 200 with the agent %s: %v", st, agent, m)
+		}
+	}
 
 	other, _ := e.user(t, "other@example.com")
 	if resp, raw := e.post(t, "/v1/chat/completions", other, body); resp.StatusCode != http.StatusOK {

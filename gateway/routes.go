@@ -132,8 +132,12 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/get_download_url", s.handleGetDownloadURL())
 	mux.Handle("PUT /api/files/upload", s.handleSignedUpload())
 	mux.Handle("GET /api/files/{id}", s.handleSignedDownload())
-	// Seed 001's stateful chat (the OpenAI-compatible part is below).
-	mux.Handle("POST /v1/api/chat", s.handleStatefulChat())
+	// Seed 001's stateful chat (the OpenAI-compatible part is below), also
+	// under /v1 like the rest of seed 001 (agent ids are hex, so "chat" is
+	// not one of seed 003's).
+	statefulChat := s.handleStatefulChat()
+	mux.Handle("POST /v1/api/chat", statefulChat)
+	mux.Handle("POST /v1/chat", statefulChat)
 
 	// Seed 001: the OpenAI-compatible API. (issue 5, helper A)
 	// Under seed 001's base URL /v1/api and OpenAI's own /v1.

@@ -413,14 +413,15 @@ func TestSeed001StatefulChat(t *testing.T) {
 		status     int
 		code       string
 	}{
-		{"", `{"message":"x","model":"echo"}`, 401, "invalid_api_key"},
+		{"", `{"message":"x","model":"echo"}`, 401, "missing_api_key"},
+		{"Basic eDp5", `{"message":"x","model":"echo"}`, 401, "invalid_api_key"},
 		{"Bearer " + owner, `{"message":"x"}`, 400, "missing_parameter"},
 		{"Bearer " + owner, `{"message":"x","model":"nope"}`, 404, "model_not_found"},
 		{"Bearer " + owner, `{"model":"echo"}`, 400, "missing_parameter"},
 		{"Bearer " + owner, `{"message":"x","model":"echo","streamType":"xml"}`, 400, "invalid_parameter"},
 		{"Bearer " + owner, `{"message":`, 400, "invalid_json"},
 		{"Bearer " + key, `{"message":"x","model":"echo"}`, 401, "invalid_api_key"},
-		{"Bearer " + owner, `{"message":"x","model":"gpt-4o"}`, 503, "model_unavailable"},
+		{"Bearer " + owner, `{"message":"x","model":"gpt-4o"}`, 400, "model_not_available"},
 	} {
 		st, raw := post(tc.auth, tc.body)
 		var body struct {

@@ -26,9 +26,18 @@ type apiCaller struct {
 }
 
 // oaiCaller authenticates a request as OpenAI's clients send it,
-// "Authorization: Bearer <key>". A user API key costs one SQL query
-// (ResolveKey); a JWT none.
+// "Authorization: Bearer <key>", and counts it against the caller's rate
+// limit. A user API key costs one SQL query (ResolveKey); a JWT none.
 func (s *server) oaiCaller(r *http.Request) (apiCaller, error) {
+	c, err := s.oaiIdentity(r)
+	if err != nil {
+		return c, err
+	}
+	return c, s.checkRate(c.User, c.AgentKey)
+}
+
+// oaiIdentity is oaiCaller without the rate limit.
+func (s *server) oaiIdentity(r *http.Request) (apiCaller, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return apiCaller{}, &oaiError{Status: http.StatusUnauthorized, Type: oaiAuthentication, Code: "missing_api_key",
@@ -41,7 +50,7 @@ func (s *server) oaiCaller(r *http.Request) (apiCaller, error) {
 			Message: "Bad Authorization header: expected 'Authorization: Bearer YOUR_KEY'."}
 	}
 	if workspaces.IsKey(token, workspaces.AgentKey) {
-		return apiCaller{AgentKey: token}, s.checkRate("", token)
+		return apiCaller{AgentKey: token}, nil
 	}
 	user, err := s.bearerUser(r, token)
 	if err != nil {
@@ -51,7 +60,7 @@ func (s *server) oaiCaller(r *http.Request) (apiCaller, error) {
 		}
 		return apiCaller{}, err
 	}
-	return apiCaller{User: user}, s.checkRate(user, "")
+	return apiCaller{User: user}, nil
 }
 
 // modelTarget is what answers a completion request.

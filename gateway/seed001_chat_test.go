@@ -361,7 +361,7 @@ func TestSeed001Models(t *testing.T) {
 		t.Errorf("GET /v1/api/models/fake-text = %d %v", st, m)
 	}
 	st, m = e.do(t, "GET", "/v1/api/models/no-such-model", e.userKey, "")
-	wantOAIError(t, "unknown model", st, m, http.StatusNotFound, "invalid_request_error", "model_not_found")
+	wantOAIError(t, "unknown model", st, m, http.StatusNotFound, "invalid_request", "model_not_found")
 
 	// The caller's agents are models too ("model" may name one), listed
 	// and found for their owner only.
@@ -381,7 +381,7 @@ func TestSeed001Models(t *testing.T) {
 		t.Errorf("GET /v1/models/<agent> = %d %v", st, m)
 	}
 	st, m = e.do(t, "GET", "/v1/models/"+agentID, "", "")
-	wantOAIError(t, "an agent without credentials", st, m, http.StatusNotFound, "invalid_request_error", "model_not_found")
+	wantOAIError(t, "an agent without credentials", st, m, http.StatusNotFound, "invalid_request", "model_not_found")
 }
 
 func TestSeed001Errors(t *testing.T) {
@@ -405,43 +405,62 @@ func TestSeed001Errors(t *testing.T) {
 		{"bad key", "/v1/api/chat/completions", "atk_nope", `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "invalid_api_key"},
 		{"bad jwt", "/v1/completions", "not.a.jwt", `{"model": "echo", "prompt": "x"}`, 401, "authentication_error", "invalid_api_key"},
 		{"agent key", "/v1/api/chat/completions", agentKey.Secret, `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "agent_key_not_allowed"},
-		{"bad JSON", "/v1/api/chat/completions", e.userKey, `{"model": "echo",`, 400, "invalid_request_error", "invalid_json"},
-		{"not an object", "/v1/api/chat/completions", e.userKey, `["echo"]`, 400, "invalid_request_error", "invalid_json"},
-		{"empty body", "/v1/api/chat/completions", e.userKey, ``, 400, "invalid_request_error", "invalid_json"},
-		{"no model", "/v1/api/chat/completions", e.userKey, `{` + hello + `}`, 400, "invalid_request_error", "missing_parameter"},
-		{"no messages", "/v1/api/chat/completions", e.userKey, `{"model": "echo"}`, 400, "invalid_request_error", "missing_parameter"},
-		{"empty messages", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": []}`, 400, "invalid_request_error", "invalid_value"},
-		{"messages type", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": "hi"}`, 400, "invalid_request_error", "invalid_type"},
-		{"temperature type", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "temperature": "hot", ` + hello + `}`, 400, "invalid_request_error", "invalid_type"},
-		{"temperature range", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "temperature": 3, ` + hello + `}`, 400, "invalid_request_error", "invalid_value"},
-		{"max_tokens", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "max_tokens": 0, ` + hello + `}`, 400, "invalid_request_error", "invalid_value"},
-		{"n too big", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "n": 9, ` + hello + `}`, 400, "invalid_request_error", "invalid_value"},
-		{"n zero", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "n": 0, ` + hello + `}`, 400, "invalid_request_error", "invalid_value"},
-		{"stop type", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "stop": 5, ` + hello + `}`, 400, "invalid_request_error", "invalid_type"},
-		{"too many stops", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "stop": ["a","b","c","d","e"], ` + hello + `}`, 400, "invalid_request_error", "invalid_value"},
-		{"image", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "user", "content": [{"type": "text", "text": "what is this?"}, {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}`, 400, "invalid_request_error", "unsupported_content"},
-		{"role", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "narrator", "content": "x"}]}`, 400, "invalid_request_error", "invalid_value"},
-		{"tool result without id", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "tool", "content": "x"}]}`, 400, "invalid_request_error", "missing_parameter"},
-		{"tool type", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "tools": [{"type": "custom", "custom": {"name": "x"}}], ` + hello + `}`, 400, "invalid_request_error", "invalid_value"},
-		{"tool_choice unknown", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "tool_choice": {"type": "function", "function": {"name": "nope"}}, ` + hello + `}`, 400, "invalid_request_error", "invalid_value"},
-		{"prompt missing", "/v1/api/completions", e.userKey, `{"model": "echo"}`, 400, "invalid_request_error", "missing_parameter"},
-		{"prompt tokens", "/v1/api/completions", e.userKey, `{"model": "echo", "prompt": [[1, 2, 3]]}`, 400, "invalid_request_error", "invalid_type"},
-		{"too large", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "user", "content": "` + strings.Repeat("x", 5<<10) + `"}]}`, 413, "invalid_request_error", "request_too_large"},
-		{"unknown model", "/v1/api/chat/completions", e.userKey, `{"model": "gpt-17", ` + hello + `}`, 404, "invalid_request_error", "model_not_found"},
-		{"unavailable model", "/v1/api/chat/completions", e.userKey, `{"model": "claude-3-haiku", ` + hello + `}`, 400, "invalid_request_error", "model_not_available"},
+		{"bad JSON", "/v1/api/chat/completions", e.userKey, `{"model": "echo",`, 400, "invalid_request", "invalid_json"},
+		{"not an object", "/v1/api/chat/completions", e.userKey, `["echo"]`, 400, "invalid_request", "invalid_json"},
+		{"empty body", "/v1/api/chat/completions", e.userKey, ``, 400, "invalid_request", "invalid_json"},
+		{"no model", "/v1/api/chat/completions", e.userKey, `{` + hello + `}`, 400, "invalid_request", "missing_parameter"},
+		{"no messages", "/v1/api/chat/completions", e.userKey, `{"model": "echo"}`, 400, "invalid_request", "missing_parameter"},
+		{"empty messages", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": []}`, 400, "invalid_request", "invalid_value"},
+		{"messages type", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": "hi"}`, 400, "invalid_request", "invalid_type"},
+		{"temperature type", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "temperature": "hot", ` + hello + `}`, 400, "invalid_request", "invalid_type"},
+		{"temperature range", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "temperature": 3, ` + hello + `}`, 400, "invalid_request", "invalid_value"},
+		{"max_tokens", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "max_tokens": 0, ` + hello + `}`, 400, "invalid_request", "invalid_value"},
+		{"n too big", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "n": 9, ` + hello + `}`, 400, "invalid_request", "invalid_value"},
+		{"n zero", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "n": 0, ` + hello + `}`, 400, "invalid_request", "invalid_value"},
+		{"stop type", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "stop": 5, ` + hello + `}`, 400, "invalid_request", "invalid_type"},
+		{"too many stops", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "stop": ["a","b","c","d","e"], ` + hello + `}`, 400, "invalid_request", "invalid_value"},
+		{"image", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "user", "content": [{"type": "text", "text": "what is this?"}, {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}`, 400, "invalid_request", "unsupported_content"},
+		{"role", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "narrator", "content": "x"}]}`, 400, "invalid_request", "invalid_value"},
+		{"tool result without id", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "tool", "content": "x"}]}`, 400, "invalid_request", "missing_parameter"},
+		{"tool type", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "tools": [{"type": "custom", "custom": {"name": "x"}}], ` + hello + `}`, 400, "invalid_request", "invalid_value"},
+		{"tool_choice unknown", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "tool_choice": {"type": "function", "function": {"name": "nope"}}, ` + hello + `}`, 400, "invalid_request", "invalid_value"},
+		{"prompt missing", "/v1/api/completions", e.userKey, `{"model": "echo"}`, 400, "invalid_request", "missing_parameter"},
+		{"prompt tokens", "/v1/api/completions", e.userKey, `{"model": "echo", "prompt": [[1, 2, 3]]}`, 400, "invalid_request", "invalid_type"},
+		{"too large", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "user", "content": "` + strings.Repeat("x", 5<<10) + `"}]}`, 413, "invalid_request", "request_too_large"},
+		{"unknown model", "/v1/api/chat/completions", e.userKey, `{"model": "gpt-17", ` + hello + `}`, 404, "invalid_request", "model_not_found"},
+		{"unavailable model", "/v1/api/chat/completions", e.userKey, `{"model": "claude-3-haiku", ` + hello + `}`, 400, "invalid_request", "model_not_available"},
 		{"upstream 429", "/v1/api/chat/completions", e.userKey, `{"model": "fake-429", ` + hello + `}`, 429, "rate_limit_error", "rate_limit_exceeded"},
 		{"upstream 429 stream", "/v1/api/chat/completions", e.userKey, `{"model": "fake-429", "stream": true, ` + hello + `}`, 429, "rate_limit_error", "rate_limit_exceeded"},
-		{"upstream 400", "/v1/api/completions", e.userKey, `{"model": "fake-400", "prompt": "x"}`, 400, "invalid_request_error", "context_length_exceeded"},
+		{"upstream 400", "/v1/api/completions", e.userKey, `{"model": "fake-400", "prompt": "x"}`, 400, "invalid_request", "context_length_exceeded"},
 		{"upstream 500", "/v1/api/chat/completions", e.userKey, `{"model": "fake-500", ` + hello + `}`, 500, "server_error", "upstream_error"},
 		{"upstream cut", "/v1/api/chat/completions", e.userKey, `{"model": "fake-cut", ` + hello + `}`, 500, "server_error", "upstream_error"},
+		// Seed 001's stateful chat answers the same errors the same way.
+		{"chat: no key", "/v1/api/chat", "", `{"model": "echo", "message": "hi"}`, 401, "authentication_error", "missing_api_key"},
+		{"chat: bad JSON", "/v1/api/chat", e.userKey, `{"model": "echo",`, 400, "invalid_request", "invalid_json"},
+		{"chat: not an object", "/v1/api/chat", e.userKey, `["echo"]`, 400, "invalid_request", "invalid_json"},
+		{"chat: message type", "/v1/api/chat", e.userKey, `{"model": "echo", "message": 5}`, 400, "invalid_request", "invalid_type"},
+		{"chat: temperature range", "/v1/api/chat", e.userKey, `{"model": "echo", "temperature": 3, "message": "hi"}`, 400, "invalid_request", "invalid_value"},
+		{"chat: maxTokens", "/v1/api/chat", e.userKey, `{"model": "echo", "maxTokens": -5, "message": "hi"}`, 400, "invalid_request", "invalid_value"},
+		{"chat: streamType", "/v1/api/chat", e.userKey, `{"model": "echo", "streamType": "xml", "message": "hi"}`, 400, "invalid_request", "invalid_parameter"},
+		{"chat: no text", "/v1/api/chat", e.userKey, `{"model": "echo", "messages": [{"role": "user", "parts": [{"type": "file", "url": "x"}]}]}`, 400, "invalid_request", "missing_parameter"},
+		{"chat: too large", "/v1/api/chat", e.userKey, `{"model": "echo", "message": "` + strings.Repeat("x", 5<<10) + `"}`, 413, "invalid_request", "request_too_large"},
+		{"chat: unknown model", "/v1/api/chat", e.userKey, `{"model": "gpt-17", "message": "hi"}`, 404, "invalid_request", "model_not_found"},
+		{"chat: unavailable model", "/v1/api/chat", e.userKey, `{"model": "claude-3-haiku", "message": "hi"}`, 400, "invalid_request", "model_not_available"},
+		{"chat: upstream 429", "/v1/api/chat", e.userKey, `{"model": "fake-429", "message": "hi"}`, 429, "rate_limit_error", "rate_limit_exceeded"},
+		{"chat: upstream 429 stream", "/v1/api/chat", e.userKey, `{"model": "fake-429", "stream": true, "message": "hi"}`, 429, "rate_limit_error", "rate_limit_exceeded"},
+		{"chat: upstream 429 text stream", "/v1/api/chat", e.userKey, `{"model": "fake-429", "stream": true, "streamType": "text", "message": "hi"}`, 429, "rate_limit_error", "rate_limit_exceeded"},
+		{"chat: upstream 500 stream", "/v1/api/chat", e.userKey, `{"model": "fake-500", "stream": true, "message": "hi"}`, 500, "server_error", "upstream_error"},
 	} {
 		st, body := e.postJSON(t, c.path, c.token, c.body)
 		er := wantOAIError(t, c.what, st, body, c.status, c.typ, c.code)
 		if c.what == "unavailable model" && !strings.Contains(er["message"].(string), "not configured") {
 			t.Errorf("unavailable model: message %q does not say why", er["message"])
 		}
-		if strings.Contains(er["message"].(string), "goroutine") {
-			t.Errorf("%s: a stack in the message: %v", c.what, er)
+		if m := er["message"].(string); strings.Contains(m, "goroutine") || strings.Contains(m, "gateway.") || strings.Contains(m, "oaiSampling") {
+			t.Errorf("%s: Go internals in the message: %v", c.what, er)
+		}
+		if p, _ := er["param"].(string); strings.Contains(p, "oaiSampling") {
+			t.Errorf("%s: param %q names a Go struct", c.what, p)
 		}
 	}
 }

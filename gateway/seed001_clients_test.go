@@ -119,7 +119,7 @@ func TestOpenAIGoClient(t *testing.T) {
 	// Errors come back as the SDK's typed errors.
 	_, err = client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-17", Messages: hi})
 	var apiErr *openai.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Code != "model_not_found" || apiErr.Type != "invalid_request_error" {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Code != "model_not_found" || apiErr.Type != "invalid_request" {
 		t.Errorf("unknown model: %v", err)
 	}
 	// A stream cut by the upstream fails, rather than ending quietly.

@@ -11,11 +11,12 @@ import (
 )
 
 // Error types of seed 001's error format, {"error": {"type", "message",
-// "code"}}. They are OpenAI's, since OpenAI's clients are the ones reading
-// them (the openai SDKs turn them into typed exceptions by status, and show
-// the message).
+// "code"}}. A bad request's is seed 001's own "invalid_request" (its one
+// example); the others, which the seed does not name, are OpenAI's. OpenAI's
+// clients accept any type: the openai SDKs and the AI SDK turn errors into
+// exceptions by status, and show the message.
 const (
-	oaiInvalidRequest = "invalid_request_error"
+	oaiInvalidRequest = "invalid_request"
 	oaiAuthentication = "authentication_error"
 	oaiPermission     = "permission_error"
 	oaiNotFound       = "not_found_error"

@@ -131,7 +131,9 @@ func (s *server) decodeOAI(w http.ResponseWriter, r *http.Request, v any) error 
 	case err == nil:
 		return nil
 	case errors.As(err, &typ):
-		field := typ.Field
+		// The shared parameters are an embedded struct, which Go names in
+		// the path; the client knows only the JSON field.
+		field := strings.TrimPrefix(typ.Field, "oaiSampling.")
 		if field == "" {
 			field = "body"
 		}

@@ -2,7 +2,7 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -53,7 +53,21 @@ type statefulChatRequest struct {
 	Stream      bool        `json:"stream"`
 	StreamType  string      `json:"streamType"`
 	Temperature *float64    `json:"temperature"`
-	MaxTokens   int         `json:"maxTokens"`
+	MaxTokens   *int        `json:"maxTokens"`
+}
+
+// check validates the sampling settings as the completions endpoints do.
+func (req *statefulChatRequest) check() error {
+	if req.StreamType != "" && req.StreamType != "text" && req.StreamType != "data" {
+		return oaiInvalidParam("invalid_parameter", "streamType", `streamType must be "text" or "data".`)
+	}
+	if t := req.Temperature; t != nil && (*t < 0 || *t > 2) {
+		return oaiInvalidParam("invalid_value", "temperature", fmt.Sprintf("Invalid 'temperature': %g is out of range. Expected a value between 0 and 2.", *t))
+	}
+	if n := req.MaxTokens; n != nil && *n < 1 {
+		return oaiInvalidParam("invalid_value", "maxTokens", fmt.Sprintf("Invalid 'maxTokens': expected a value >= 1, got %d.", *n))
+	}
+	return nil
 }
 
 // chatError writes seed 001's error shape.
@@ -82,15 +96,9 @@ func (s *server) chatAuth(r *http.Request) (chatCaller, error) {
 		}
 		return chatCaller{user: a.Owner, agent: &a}, s.checkRate("", key)
 	}
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return chatCaller{}, workspaces.E(workspaces.KindUnauthenticated, "Missing or invalid API key: send 'Authorization: Bearer <your_key>'")
-	}
-	user, err := s.bearerUser(r, strings.TrimSpace(token))
-	if err != nil {
-		return chatCaller{}, err
-	}
-	return chatCaller{user: user}, s.checkRate(user, "")
+	// A user's key or login token: as the completions endpoints take it.
+	c, err := s.oaiCaller(r)
+	return chatCaller{user: c.User}, err
 }
 
 // handleStatefulChat is POST /v1/api/chat.
@@ -105,16 +113,16 @@ func (s *server) handleStatefulChat() http.Handler {
 			return
 		}
 		var req statefulChatRequest
-		body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-		if err := json.NewDecoder(body).Decode(&req); err != nil {
-			chatError(w, http.StatusBadRequest, oaiInvalidRequest, "Malformed JSON: "+err.Error(), "invalid_json")
+		if err := s.decodeOAI(w, r, &req); err != nil {
+			s.chatFail(w, r, err)
 			return
 		}
-		if req.StreamType != "" && req.StreamType != "text" && req.StreamType != "data" {
-			chatError(w, http.StatusBadRequest, oaiInvalidRequest, `streamType must be "text" or "data"`, "invalid_parameter")
+		if err := req.check(); err != nil {
+			s.chatFail(w, r, err)
 			return
 		}
 		var msgs []agents.ModelMessage
+		lastEmpty := false // the last message has no text
 		for _, m := range req.Messages {
 			switch m.Role {
 			case agents.RoleUser, agents.RoleAssistant, agents.RoleSystem:
@@ -122,14 +130,19 @@ func (s *server) handleStatefulChat() http.Handler {
 				chatError(w, http.StatusBadRequest, oaiInvalidRequest, "Each message's role must be user, assistant or system", "invalid_parameter")
 				return
 			}
-			if t := m.text(); t != "" {
+			t := m.text()
+			if lastEmpty = t == ""; !lastEmpty {
 				msgs = append(msgs, agents.ModelMessage{Role: m.Role, Content: t})
 			}
 		}
 		if req.Message != "" {
-			msgs = append(msgs, agents.ModelMessage{Role: agents.RoleUser, Content: req.Message})
+			msgs, lastEmpty = append(msgs, agents.ModelMessage{Role: agents.RoleUser, Content: req.Message}), false
 		}
-		if len(msgs) == 0 || msgs[len(msgs)-1].Role != agents.RoleUser {
+		switch {
+		case lastEmpty:
+			chatError(w, http.StatusBadRequest, oaiInvalidRequest, `The last message has no text: send it as "content" or as parts of {"type": "text", "text"}`, "missing_parameter")
+			return
+		case len(msgs) == 0 || msgs[len(msgs)-1].Role != agents.RoleUser:
 			chatError(w, http.StatusBadRequest, oaiInvalidRequest, "The conversation must end with a user message", "missing_parameter")
 			return
 		}
@@ -146,10 +159,15 @@ func (s *server) handleStatefulChat() http.Handler {
 			chatError(w, http.StatusBadRequest, oaiInvalidRequest, "Agent ID is required", "missing_parameter")
 			return
 		case s.Catalogue != nil && s.catalogueHas(req.Model):
+			if !s.Catalogue.Available(req.Model) {
+				s.chatFail(w, r, oaiInvalidParam("model_not_available", "model", s.Catalogue.Why(req.Model)))
+				return
+			}
 		default:
 			a, err := s.Agents.Owned(r.Context(), caller.user, agents.ID(req.Model))
 			if err != nil {
-				chatError(w, http.StatusNotFound, oaiNotFound, "No agent or model named '"+req.Model+"'", "model_not_found")
+				s.chatFail(w, r, &oaiError{Status: http.StatusNotFound, Type: oaiInvalidRequest, Code: "model_not_found", Param: "model",
+					Message: "No agent or model named '" + req.Model + "' (see GET /v1/api/models)."})
 				return
 			}
 			agent = &a
@@ -210,10 +228,6 @@ func (s *server) statefulAgentChat(r *http.Request, chat *chatStream, a agents.A
 // several is taken as the whole conversation (as the AI SDK's useChat
 // sends it).
 func (s *server) statefulModelChat(r *http.Request, chat *chatStream, store *responseStore, user workspaces.UserID, req statefulChatRequest, msgs []agents.ModelMessage) {
-	if why := s.Catalogue.Why(req.Model); why != "" {
-		chatError(chat.w, http.StatusServiceUnavailable, oaiServer, why, "model_unavailable")
-		return
-	}
 	m, _ := s.Catalogue.Lookup(req.Model)
 	provider, upstream, _ := s.Catalogue.Provider(m.Name)
 	if err := s.Workspaces.CheckCredits(r.Context(), user); err != nil {
@@ -227,7 +241,10 @@ func (s *server) statefulModelChat(r *http.Request, chat *chatStream, store *res
 		}
 	}
 	t := modelTarget{Name: m.Name, Model: m, Provider: provider, Upstream: upstream}
-	reqs := []agents.ModelRequest{{Model: upstream, Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens}}
+	reqs := []agents.ModelRequest{{Model: upstream, Messages: msgs, Temperature: req.Temperature}}
+	if req.MaxTokens != nil {
+		reqs[0].MaxTokens = *req.MaxTokens
+	}
 	var sink choiceSink
 	if chat.on {
 		chat.start()
@@ -239,7 +256,7 @@ func (s *server) statefulModelChat(r *http.Request, chat *chatStream, store *res
 	s.recordUsage(r, apiCaller{User: user}, t, usage, err)
 	if err != nil {
 		if r.Context().Err() == nil {
-			chat.fail(r, s, workspaces.Internal("model call", err))
+			chat.fail(r, s, err) // the upstream's 429 stays a 429
 		}
 		return
 	}
@@ -269,15 +286,18 @@ func (chatModelSink) finish(int, agents.ModelResponse) error { return nil }
 
 // chatStream writes seed 001's chat answer: one JSON message, or a stream
 // of {"type": "content", "delta"} … {"type": "done"} events (streamType
-// "data"), or of the bare text (streamType "text"). A stream sends its
-// status at once and pings while the answer is slow (sseStream); a bare
-// text stream cannot ping, since a comment would be part of the text.
+// "data"), or of the bare text (streamType "text"). As on the completions
+// endpoints, a stream sends its status with its first piece, so a model
+// that fails before it (a rate limit, a refused request) still gets its
+// own HTTP status; an event stream slow to start pings (sseStream), which
+// makes it a 200. A bare text stream cannot ping, since a comment would be
+// part of the text.
 type chatStream struct {
 	w    http.ResponseWriter
 	ping time.Duration
 	data bool
 	on   bool
-	// sse is the stream once start has sent the status; nil before.
+	// sse is the stream once start has made it; nil before.
 	sse *sseStream
 }
 
@@ -287,7 +307,6 @@ func (c *chatStream) start() {
 	} else {
 		c.sse = newSSEStream(c.w, "text/plain; charset=utf-8", 0)
 	}
-	c.sse.open()
 }
 
 // close stops the pings.
@@ -311,18 +330,24 @@ func (c *chatStream) done(id, text, execution string, meta map[string]any) {
 			"parts": []map[string]string{{"type": "text", "text": text}}, "metadata": meta})
 	case c.data:
 		c.sse.event(map[string]any{"type": "done", "execution_id": execution, "metadata": meta})
+	default:
+		c.sse.open() // an empty answer still has its status
 	}
 }
 
 // fail reports err: as an error response before the stream started, as an
 // error event after (so a cut answer is never mistaken for a whole one).
 func (c *chatStream) fail(r *http.Request, s *server, err error) {
-	if c.sse == nil {
+	if c.sse != nil {
+		c.sse.close() // no ping may start the response now
+	}
+	if c.sse == nil || !c.sse.Started() {
 		s.chatFail(c.w, r, err)
 		return
 	}
 	if c.data {
-		c.sse.event(map[string]any{"type": "error", "error": map[string]string{"type": oaiServer, "message": workspaces.ErrorMessage(err)}})
+		e := s.asOAIError(r, err)
+		c.sse.event(map[string]any{"type": "error", "error": map[string]string{"type": e.Type, "message": e.Message, "code": e.Code}})
 		return
 	}
 	// Bare text has no way to say it: break the connection instead.

@@ -143,3 +143,41 @@ func TestSeed001ChatKeepsAModelConversation(t *testing.T) {
 		t.Fatalf("another user's chat c1 went up as %v, want %v", got, want)
 	}
 }
+
+// TestSeed001ChatAsTheDocumentShowsIt checks seed 001's examples as
+// written: the model "ashnaai" (the default model here), the chat API
+// under /v1 too, and a stream cut by its model ending in an error event
+// with seed 001's type, message and code.
+func TestSeed001ChatAsTheDocumentShowsIt(t *testing.T) {
+	t.Parallel()
+	e := newOAIEnv(t, gateway.Config{})
+	for _, c := range []struct{ path, body string }{
+		{"/v1/api/chat/completions", `{"model": "ashnaai", "messages": [{"role": "user", "content": "Hello!"}]}`},
+		{"/v1/api/completions", `{"model": "ashnaai", "prompt": "Explain quantum computing in simple terms", "max_tokens": 500, "temperature": 0.7}`},
+		{"/v1/api/chat", `{"model": "ashnaai", "message": "Write a story about AI"}`},
+		{"/v1/chat", `{"model": "ashnaai", "message": "Write a story about AI"}`},
+	} {
+		resp, data := e.post(t, c.path, e.userKey, c.body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(data), "echo") {
+			t.Errorf("%s %s = %d %s, want the default (echo) model's answer", c.path, c.body, resp.StatusCode, data)
+		}
+	}
+
+	st, ct, evs := e.stream(t, "/v1/api/chat", e.userKey, `{"model": "fake-cut", "stream": true, "message": "hi"}`)
+	if st != http.StatusOK || ct != "text/event-stream" || len(evs) < 2 {
+		t.Fatalf("cut stream: %d %q %v", st, ct, evs)
+	}
+	if evs[0].obj["type"] != "content" || evs[0].obj["delta"] != "partial" {
+		t.Errorf("first event = %v", evs[0].obj)
+	}
+	last := evs[len(evs)-1].obj
+	if last["type"] != "error" {
+		t.Fatalf("cut stream ends with %v, want an error event", last)
+	}
+	wantOAIError(t, "cut stream's error event", 500, last, 500, "server_error", "upstream_error")
+	for _, ev := range evs {
+		if ev.obj["type"] == "done" {
+			t.Fatal("a cut stream ended with done")
+		}
+	}
+}

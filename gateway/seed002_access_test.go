@@ -386,7 +386,7 @@ func TestNoRouteSpeaksEachAPIsErrors(t *testing.T) {
 	e := newEnv(t)
 	for _, p := range []string{"/v1/api/nope", "/v1/audio/speech", "/v1/embeddings", "/v1/api/chat/completions/x"} {
 		resp, body := e.raw(t, "POST", p, map[string]string{"Content-Type": "application/json"}, `{}`)
-		if resp.StatusCode != 404 || obj(t, body, "error")["type"] != "invalid_request_error" || obj(t, body, "error")["message"] == nil {
+		if resp.StatusCode != 404 || obj(t, body, "error")["type"] != "invalid_request" || obj(t, body, "error")["message"] == nil {
 			t.Errorf("POST %s = %d %v, want a 404 in seed 001's format", p, resp.StatusCode, body)
 		}
 	}
