@@ -55,8 +55,11 @@ func (s *server) oaiIdentity(r *http.Request) (apiCaller, error) {
 	user, err := s.bearerUser(r, token)
 	if err != nil {
 		if workspaces.ErrorKind(err) == workspaces.KindUnauthenticated {
-			return apiCaller{}, &oaiError{Status: http.StatusUnauthorized, Type: oaiAuthentication, Code: "invalid_api_key",
-				Message: "Incorrect API key provided: " + workspaces.ErrorMessage(err) + "."}
+			msg := "Incorrect API key provided."
+			if m := workspaces.ErrorMessage(err); strings.Contains(m, "expired") {
+				msg = "Incorrect API key provided: " + m + "." // a login token that has expired
+			}
+			return apiCaller{}, &oaiError{Status: http.StatusUnauthorized, Type: oaiAuthentication, Code: "invalid_api_key", Message: msg}
 		}
 		return apiCaller{}, err
 	}

@@ -404,6 +404,7 @@ func TestSeed001Errors(t *testing.T) {
 		{"no key", "/v1/api/chat/completions", "", `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "missing_api_key"},
 		{"bad key", "/v1/api/chat/completions", "atk_nope", `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "invalid_api_key"},
 		{"bad jwt", "/v1/completions", "not.a.jwt", `{"model": "echo", "prompt": "x"}`, 401, "authentication_error", "invalid_api_key"},
+		{"garbage key", "/v1/api/chat/completions", "garbage", `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "invalid_api_key"},
 		{"agent key", "/v1/api/chat/completions", agentKey.Secret, `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "agent_key_not_allowed"},
 		{"bad JSON", "/v1/api/chat/completions", e.userKey, `{"model": "echo",`, 400, "invalid_request", "invalid_json"},
 		{"not an object", "/v1/api/chat/completions", e.userKey, `["echo"]`, 400, "invalid_request", "invalid_json"},
@@ -456,7 +457,7 @@ func TestSeed001Errors(t *testing.T) {
 		if c.what == "unavailable model" && !strings.Contains(er["message"].(string), "not configured") {
 			t.Errorf("unavailable model: message %q does not say why", er["message"])
 		}
-		if m := er["message"].(string); strings.Contains(m, "goroutine") || strings.Contains(m, "gateway.") || strings.Contains(m, "oaiSampling") {
+		if m := er["message"].(string); strings.Contains(m, "goroutine") || strings.Contains(m, "gateway.") || strings.Contains(m, "oaiSampling") || strings.Contains(m, "segments") {
 			t.Errorf("%s: Go internals in the message: %v", c.what, er)
 		}
 		if p, _ := er["param"].(string); strings.Contains(p, "oaiSampling") {
