@@ -46,6 +46,9 @@ type Config struct {
 	UseRAG       bool
 	RAGTopK      int
 	RAGThreshold float64
+	// RAGThresholdSet is whether the configuration sets rag_threshold;
+	// unset, the embedder's own default applies (SearchThreshold).
+	RAGThresholdSet bool
 
 	// UseCache answers a new conversation's first question from the
 	// response cache when the same question was answered (seed 000 §11.4).
@@ -61,6 +64,17 @@ const (
 	DefaultRAGTopK            = 5
 	DefaultRAGThreshold       = 0.7
 )
+
+// SearchThreshold is the threshold to search the agent's knowledge with:
+// its rag_threshold when the configuration sets one, else -1 (the
+// embedder's default: DefaultRAGThreshold for a semantic model, a low floor
+// for a lexical one, whose cosines are low even for good matches).
+func (c Config) SearchThreshold() float64 {
+	if !c.RAGThresholdSet {
+		return -1
+	}
+	return c.RAGThreshold
+}
 
 // configKeys are the keys Config reads; every other key is kept untouched.
 var configKeys = []string{
@@ -100,7 +114,7 @@ func ParseConfig(raw string) (Config, error) {
 	r.bool("use_rag", &c.UseRAG)
 	r.int("rag_top_k", &c.RAGTopK, 1, 100)
 	if p := r.num("rag_threshold", 0, 1); p != nil {
-		c.RAGThreshold = *p
+		c.RAGThreshold, c.RAGThresholdSet = *p, true
 	}
 	r.bool("use_cache", &c.UseCache)
 	r.str("api_key_id", &c.APIKeyID, 100)

@@ -84,7 +84,7 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !c.ToolsEnabled || c.MaxToolIterations != 10 || !c.UseMemory || c.MaxHistoryMessages != 50 ||
-		c.UseRAG || c.RAGTopK != 5 || c.RAGThreshold != 0.7 || c.Plan != agents.PlanDecentralized || c.Temperature != nil {
+		c.UseRAG || c.RAGTopK != 5 || c.RAGThreshold != 0.7 || c.SearchThreshold() != -1 || c.Plan != agents.PlanDecentralized || c.Temperature != nil {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = agents.ParseConfig(`{"system_prompt":"Be brief 🙂","temperature":0.2,"top_p":0.9,"max_tokens":300,"stream":true,
@@ -94,7 +94,7 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 	}
 	if c.SystemPrompt != "Be brief 🙂" || *c.Temperature != 0.2 || *c.TopP != 0.9 || c.MaxTokens != 300 || !c.Stream ||
 		c.Plan != agents.PlanDedicated || c.Region != "us-east-1" || c.MaxToolIterations != 3 || c.MaxHistoryMessages != 0 ||
-		!c.UseRAG || c.RAGTopK != 8 || c.RAGThreshold != 0.5 {
+		!c.UseRAG || c.RAGTopK != 8 || c.RAGThreshold != 0.5 || c.SearchThreshold() != 0.5 {
 		t.Fatalf("parsed: %+v", c)
 	}
 	bad := map[string]string{

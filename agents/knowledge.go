@@ -20,7 +20,8 @@ type Passage struct {
 type Knowledge interface {
 	// Search returns at most topK passages of agent's index whose
 	// similarity to query is at least threshold, best first; none when
-	// the agent has no index.
+	// the agent has no index. A negative threshold is the embedder's
+	// default (Config.SearchThreshold).
 	Search(ctx context.Context, agent ID, query string, topK int, threshold float64) ([]Passage, error)
 	// Version names the agent's current index ("" without one); a cached
 	// answer is reused only while it stays the same.

@@ -384,7 +384,7 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run, agentVersion int) *
 		return o.fail("tools_unavailable", "the agent's tools could not be loaded: "+err.Error())
 	}
 	if rag && training != "" {
-		found, err := r.cfg.Knowledge.Search(ctx, agent.ID, o.prompt, cfg.RAGTopK, cfg.RAGThreshold)
+		found, err := r.cfg.Knowledge.Search(ctx, agent.ID, o.prompt, cfg.RAGTopK, cfg.SearchThreshold())
 		if err != nil {
 			r.cfg.Logger.Warn("rag: search", "agent", agent.ID, "run", run.ID, "err", err)
 		}

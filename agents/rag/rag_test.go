@@ -174,6 +174,43 @@ func TestIndexAndSearch(t *testing.T) {
 	}
 }
 
+// TestThresholdOfALexicalEmbedder checks rag_threshold with a lexical
+// embedder (hash-*): unset, a low floor finds the passages that share
+// words with the question; set, it applies as it is (seed 000 §8: a
+// "similarity threshold for retrieval").
+func TestThresholdOfALexicalEmbedder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.emb.name = "hash-64" // before anything is indexed or searched
+	ctx := context.Background()
+	if _, err := e.svc.AddDocument(ctx, e.owner, e.agent, "Refunds", "Refunds are paid within fourteen days of the return."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AddDocument(ctx, e.owner, e.agent, "Shipping", "Shipping to Portugal takes three working days."); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.index(t); n.Event != rag.NotifyIndexed {
+		t.Fatalf("notification %+v", n)
+	}
+	question := "How many days until refunds are paid?"
+	found, err := e.svc.Search(ctx, e.agent, question, 5, -1)
+	if err != nil || len(found) == 0 || found[0].Title != "Refunds" {
+		t.Fatalf("search with the default threshold = %+v, %v", found, err)
+	}
+	for _, p := range found {
+		if p.Score < 0.05 {
+			t.Errorf("passage %q scored %v, under the lexical floor", p.Title, p.Score)
+		}
+	}
+	if found, _ := e.svc.Search(ctx, e.agent, question, 5, 1.0); len(found) != 0 {
+		t.Errorf("rag_threshold 1.0 found %+v", found)
+	}
+	strict := found[0].Score + 0.01
+	if found, _ := e.svc.Search(ctx, e.agent, question, 5, strict); len(found) != 0 {
+		t.Errorf("a threshold above the best score (%v) found %+v", strict, found)
+	}
+}
+
 func TestTrainingDataIsTheOwners(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

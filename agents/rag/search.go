@@ -19,8 +19,9 @@ import (
 const headTTL = time.Second
 
 // lexicalFloor is the least score a passage needs with a lexical embedder
-// (hash-*), whose cosines are low even for good matches, so the agent's
-// rag_threshold (meant for semantic models) is not applied to them.
+// (hash-*), whose cosines are low even for good matches, when the agent
+// sets no rag_threshold: the default 0.7 is meant for semantic models and
+// would find nothing. An agent's own rag_threshold applies as it is.
 const lexicalFloor = 0.05
 
 // maxLoadedBytes bounds the memory of the indexes a node keeps loaded;
@@ -118,8 +119,11 @@ func (s *Service) Search(ctx context.Context, agent agents.ID, query string, top
 	if len(vecs) != 1 {
 		return nil, fmt.Errorf("embedding the question with %s: no vector", s.cfg.Embedder.Name())
 	}
-	if strings.HasPrefix(h.embedder, "hash-") {
-		threshold = lexicalFloor
+	if threshold < 0 { // the embedder's default
+		threshold = agents.DefaultRAGThreshold
+		if strings.HasPrefix(h.embedder, "hash-") {
+			threshold = lexicalFloor
+		}
 	}
 	if s.cfg.Qdrant != nil {
 		hits, err := s.cfg.Qdrant.Search(ctx, string(agent), h.version, vecs[0], topK, max(threshold, 1e-9))

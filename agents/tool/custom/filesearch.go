@@ -55,7 +55,7 @@ func (t *FileSearch) Call(ctx context.Context, in agents.ToolInput) (agents.Tool
 		return agents.ToolOutput{}, fmt.Errorf("the agent's documents are not indexed yet (its owner must add training data and POST /api/agents/%s/index_rag/)", in.Agent.ID)
 	}
 	cfg := in.Agent.Settings()
-	found, err := t.knowledge.Search(ctx, in.Agent.ID, query, max(cfg.RAGTopK, 1), cfg.RAGThreshold)
+	found, err := t.knowledge.Search(ctx, in.Agent.ID, query, max(cfg.RAGTopK, 1), cfg.SearchThreshold())
 	if err != nil {
 		return agents.ToolOutput{}, fmt.Errorf("the search failed: %v", err)
 	}
