@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -127,6 +128,42 @@ type CustomTools struct {
 	now func() time.Time
 	// version counts this process's changes (Version).
 	version atomic.Uint64
+
+	mu       sync.RWMutex
+	reserved map[string]bool // lower-case model names of the built-in tools
+}
+
+// Reserve makes names (the built-in tools') unavailable to the custom
+// tools of agents: a model offered two tools of one name could call only
+// one of them.
+func (c *CustomTools) Reserve(names ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reserved == nil {
+		c.reserved = make(map[string]bool)
+	}
+	for _, n := range names {
+		c.reserved[strings.ToLower(n)] = true
+	}
+}
+
+// checkNames refuses a tool named name (ModelName) for an agent whose
+// other tools are named others: a built-in tool's name, or one of theirs,
+// in any case.
+func (c *CustomTools) checkNames(name string, others []string) error {
+	model := ModelToolName(name)
+	c.mu.RLock()
+	builtin := c.reserved[strings.ToLower(model)]
+	c.mu.RUnlock()
+	if builtin {
+		return workspaces.Errorf(workspaces.KindInvalid, "%q is the name of a built-in tool: give the custom tool another name", model)
+	}
+	for _, o := range others {
+		if strings.EqualFold(ModelToolName(o), model) {
+			return workspaces.Errorf(workspaces.KindInvalid, "The agent already has a tool named %q: give the custom tool another name", model)
+		}
+	}
+	return nil
 }
 
 // Version changes whenever this process changes a tool or which agents
@@ -228,6 +265,27 @@ func (c *CustomTools) Update(ctx context.Context, owner workspaces.UserID, id in
 	if err := checkCustomTool(&t); err != nil {
 		return CustomTool{}, err
 	}
+	if p.Name != nil {
+		// Renamed: it must stay apart from the other tools of every agent
+		// that has it.
+		var others []string
+		err := c.db.NewSelect().Model((*sqldb.CustomTool)(nil)).Column("custom_tool.name").
+			Join("JOIN agent_tools AS at ON at.tool_id = custom_tool.id").
+			Where("at.agent_id IN (?)", c.db.NewSelect().Model((*sqldb.AgentTool)(nil)).Column("agent_id").Where("tool_id = ?", id)).
+			Where("custom_tool.id <> ?", id).Scan(ctx, &others)
+		if err != nil {
+			return CustomTool{}, workspaces.Internal("list agent tools", err)
+		}
+		attached, err := c.db.NewSelect().Model((*sqldb.AgentTool)(nil)).Where("tool_id = ?", id).Count(ctx)
+		if err != nil {
+			return CustomTool{}, workspaces.Internal("list agent tools", err)
+		}
+		if attached > 0 {
+			if err := c.checkNames(t.Name, others); err != nil {
+				return CustomTool{}, err
+			}
+		}
+	}
 	t.UpdatedAt = c.now().UTC().Truncate(time.Microsecond)
 	row := customToolRow(t)
 	if _, err := c.db.NewUpdate().Model(row).WherePK().Where("owner_id = ?", string(owner)).
@@ -264,25 +322,35 @@ func (c *CustomTools) Attach(ctx context.Context, a Agent, ids ...int64) error {
 		if err := tx.NewSelect().Model((*sqldb.AgentTool)(nil)).Column("tool_id").Where("agent_id = ?", string(a.ID)).Scan(ctx, &have); err != nil {
 			return workspaces.Internal("list agent tools", err)
 		}
+		var names []string // of the tools it has
+		if len(have) > 0 {
+			if err := tx.NewSelect().Model((*sqldb.CustomTool)(nil)).Column("name").Where("id IN (?)", bun.In(have)).Scan(ctx, &names); err != nil {
+				return workspaces.Internal("list agent tools", err)
+			}
+		}
 		for _, id := range ids {
 			if slices.Contains(have, id) {
 				continue
 			}
-			n, err := tx.NewSelect().Model((*sqldb.CustomTool)(nil)).Where("id = ? AND owner_id = ?", id, string(a.Owner)).Count(ctx)
+			var name string
+			err := tx.NewSelect().Model((*sqldb.CustomTool)(nil)).Column("name").Where("id = ? AND owner_id = ?", id, string(a.Owner)).Scan(ctx, &name)
+			if sqldb.IsNoRows(err) {
+				return workspaces.E(workspaces.KindNotFound, "Tool not found")
+			}
 			if err != nil {
 				return workspaces.Internal("find tool", err)
 			}
-			if n == 0 {
-				return workspaces.E(workspaces.KindNotFound, "Tool not found")
-			}
 			if len(have) >= MaxAgentTools {
 				return workspaces.Errorf(workspaces.KindInvalid, "An agent can have at most %d custom tools", MaxAgentTools)
+			}
+			if err := c.checkNames(name, names); err != nil {
+				return err
 			}
 			row := &sqldb.AgentTool{AgentID: string(a.ID), ToolID: id, CreatedAt: c.now().UTC()}
 			if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 				return workspaces.Internal("attach tool", err)
 			}
-			have = append(have, id)
+			have, names = append(have, id), append(names, name)
 		}
 		return nil
 	})

@@ -113,6 +113,79 @@ func TestCustomToolsAreTheOwnersAndAtMostTenPerAgent(t *testing.T) {
 	}
 }
 
+// TestAnAgentsToolsHaveDistinctNames checks that an agent never gets two
+// tools of one name (the model is offered one of them): not a custom tool
+// named like another of its own (in any case, or spelt differently but
+// the same for the model), nor one named like a built-in tool; nor by a
+// rename.
+func TestAnAgentsToolsHaveDistinctNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := sqldbtest.Open(t)
+	ws := workspaces.New(db, workspaces.Config{})
+	ag := agents.New(db, ws)
+	tools := agents.NewCustomTools(db)
+	tools.Reserve("web_search", "url_resolver")
+	alice, _ := ws.Register(ctx, "alice@x.io", "pw")
+	a, _ := ag.Create(ctx, alice.ID, agents.NewAgent{Name: "A", ModelID: "echo"})
+	b, _ := ag.Create(ctx, alice.ID, agents.NewAgent{Name: "B", ModelID: "echo"})
+	mk := func(name string) agents.CustomTool {
+		t.Helper()
+		tl, err := tools.Create(ctx, alice.ID, agents.CustomTool{Name: name, Description: "d", Type: "Custom"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tl
+	}
+	m5, other, spaced, search, m6 := mk("m5"), mk("M5"), mk("Get order"), mk("Web Search"), mk("m6")
+	if err := tools.Attach(ctx, a, m5.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id   int64
+		want string
+	}{
+		{other.ID, `already has a tool named "M5"`},
+		{search.ID, `"Web_Search" is the name of a built-in tool`},
+	} {
+		err := tools.Attach(ctx, a, c.id)
+		if workspaces.ErrorKind(err) != workspaces.KindInvalid || !strings.Contains(workspaces.ErrorMessage(err), c.want) {
+			t.Errorf("Attach(%d) = %v, want %q", c.id, err, c.want)
+		}
+	}
+	// Two of one name in one call.
+	if err := tools.Attach(ctx, b, spaced.ID, mk("Get_order").ID); workspaces.ErrorKind(err) != workspaces.KindInvalid {
+		t.Errorf("two tools named Get_order at once: %v", err)
+	}
+	if of, _ := tools.OfAgent(ctx, b); len(of) != 0 {
+		t.Errorf("a refused Attach attached %+v", of)
+	}
+	// Another agent may have the other M5.
+	if err := tools.Attach(ctx, b, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Renaming an attached tool onto another of its agent's is refused; an
+	// unattached tool may take any name.
+	if err := tools.Attach(ctx, a, m6.ID); err != nil {
+		t.Fatal(err)
+	}
+	name := "m5"
+	if _, err := tools.Update(ctx, alice.ID, m6.ID, agents.ToolPatch{Name: &name}); workspaces.ErrorKind(err) != workspaces.KindInvalid {
+		t.Errorf("renaming m6 to m5 on agent A: %v", err)
+	}
+	name = "url_resolver"
+	if _, err := tools.Update(ctx, alice.ID, m6.ID, agents.ToolPatch{Name: &name}); workspaces.ErrorKind(err) != workspaces.KindInvalid {
+		t.Errorf("renaming m6 to a built-in's name: %v", err)
+	}
+	if _, err := tools.Update(ctx, alice.ID, spaced.ID, agents.ToolPatch{Name: &name}); err != nil {
+		t.Errorf("renaming an unattached tool: %v", err)
+	}
+	name = "m7"
+	if _, err := tools.Update(ctx, alice.ID, m6.ID, agents.ToolPatch{Name: &name}); err != nil {
+		t.Errorf("renaming m6 to m7: %v", err)
+	}
+}
+
 // pendingTool is a tool Atrium does not finish: it asks when q is missing
 // and is left to the caller otherwise.
 type pendingTool struct{}

@@ -54,5 +54,12 @@ func buildTools(ctx context.Context, d toolDeps) (agents.ToolSource, error) {
 	builtin = append(builtin, search.New(search.Config{
 		SearXNGURL: d.cfg.searxngURL, BraveAPIKey: d.cfg.braveKey, TavilyAPIKey: d.cfg.tavilyKey,
 	}))
+	// A custom tool may not take a built-in tool's name: the model would
+	// be offered only one of the two.
+	for _, t := range builtin {
+		if d.custom != nil {
+			d.custom.Reserve(t.Spec().Name)
+		}
+	}
 	return agents.ToolSources{builtin, custom.NewSource(d.custom, d.web).SearchingWith(d.knowledge), d.mcp}, nil
 }
