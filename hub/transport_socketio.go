@@ -34,6 +34,7 @@ func newSocketIO(h *Hub) *socketIO {
 	opts.SetPingTimeout(sioPingTimeout)
 	opts.SetMaxHttpBufferSize(h.cfg.MaxFrameBytes)
 	opts.SetConnectTimeout(20 * time.Second)
+	opts.SetParser(newSIOParser()) // refuses packets the library would crash on
 	cors := &types.Cors{Origin: "*"}
 	if len(h.cfg.CORSOrigins) > 0 {
 		origins := make([]any, len(h.cfg.CORSOrigins))
