@@ -92,6 +92,9 @@ func (s *Service) PublishPackage(ctx context.Context, caller workspaces.UserID, 
 // version is empty (by version number, not by date). Not found is
 // KindNotFound.
 func (s *Service) FindPackage(ctx context.Context, name, version string) (Package, error) {
+	if !validText(name) || !validText(version) { // no package has such a name
+		return Package{}, workspaces.E(workspaces.KindNotFound, "Package not found")
+	}
 	var rows []sqldb.AgentPackage
 	q := s.db.NewSelect().Model(&rows).Where("name = ?", name)
 	if version != "" {

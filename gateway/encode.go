@@ -31,6 +31,8 @@ type object map[string]json.RawMessage
 var (
 	errMissingJSON = workspaces.E(workspaces.KindInvalid, "Missing JSON in request")
 	errTooLarge    = workspaces.E(workspaces.KindTooLarge, "Request body too large")
+	// errNUL refuses text neither database can store.
+	errNUL = workspaces.E(workspaces.KindInvalid, `Text may not contain the NUL character (\u0000)`)
 )
 
 // readObject reads the request body as a JSON object of at most
@@ -51,6 +53,9 @@ func (s *server) readObject(w http.ResponseWriter, r *http.Request, optional boo
 		}
 		return nil, errMissingJSON
 	}
+	if hasNULEscape(body) {
+		return nil, errNUL
+	}
 	var obj object
 	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
 		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" && !optional {
@@ -68,6 +73,29 @@ func (s *server) readObject(w http.ResponseWriter, r *http.Request, optional boo
 		}
 	}
 	return obj, nil
+}
+
+// hasNULEscape reports whether JSON text holds the escape \u0000 (a raw
+// NUL byte is not JSON at all). Neither SQLite's inlined statements nor
+// PostgreSQL's text take the character, so it is refused where a body is
+// read rather than failing as a server error where it is stored.
+func hasNULEscape(body []byte) bool {
+	for off := 0; ; {
+		i := bytes.Index(body[off:], []byte(`\u0000`))
+		if i < 0 {
+			return false
+		}
+		i += off
+		// An escape only if the backslash is not itself escaped.
+		n := 0
+		for j := i - 1; j >= 0 && body[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return true
+		}
+		off = i + 1
+	}
 }
 
 // str returns the string field key: "" when absent or null, an error when it

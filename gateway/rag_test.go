@@ -53,9 +53,15 @@ func TestRAGTrainingDataIndexAndAnswers(t *testing.T) {
 		{`{"content":"x","file_id":"` + fileID + `"}`, 400, "either"},
 		{`{"file_id":"0123456789abcdef0123456789abcdef"}`, 404, "File not found"},
 		{`{"content":5}`, 400, "expected a string"},
+		{`{"title":"a\u0000b","content":"x"}`, 400, "NUL"},
 	} {
 		st, body := e.do(t, "POST", base+"training_data/", owner, bad.body)
 		wantAPIError(t, bad.body, st, body, bad.code, bad.want)
+	}
+	// An id that is no id (a NUL byte was a 500: Bun refuses it).
+	for _, id := range []string{"a%00b", "%00", "x%27%3B--"} {
+		st, body := e.do(t, "DELETE", base+"training_data/"+id+"/", owner, "")
+		wantAPIError(t, "DELETE training_data/"+id, st, body, 404, "not found")
 	}
 	stranger, _ := e.user(t, "stranger@x.io")
 	for _, path := range []string{"training_data/", "rag_status/"} {

@@ -333,6 +333,12 @@ func TestAgentPackagesInstallWithSeed002Messages(t *testing.T) {
 	if st2 != 404 || strings.TrimSpace(raw) != `"Package not found: Nope:latest"` {
 		t.Fatalf("unknown package = %d %s", st2, raw)
 	}
+	// A NUL byte is no package's name (it was a 500: Bun refuses it).
+	for _, q := range []string{"?query=%00", "?query=Support-Bot&version=%00"} {
+		if st2, raw, _ = get(q); st2 != 404 || !strings.Contains(raw, "Package not found") {
+			t.Fatalf("%s = %d %s", q, st2, raw)
+		}
+	}
 	// The latest is 1.10.0 (by number, not by text or date).
 	st2, raw, hdr := get("?query=Support-Bot")
 	if st2 != 200 || strings.TrimSpace(raw) != `"Successfully installed Support-Bot:1.10.0"` {

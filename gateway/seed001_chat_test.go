@@ -436,6 +436,8 @@ func TestSeed001Errors(t *testing.T) {
 		{"upstream 500", "/v1/api/chat/completions", e.userKey, `{"model": "fake-500", ` + hello + `}`, 500, "server_error", "upstream_error"},
 		{"upstream cut", "/v1/api/chat/completions", e.userKey, `{"model": "fake-cut", ` + hello + `}`, 500, "server_error", "upstream_error"},
 		// Seed 001's stateful chat answers the same errors the same way.
+		{"NUL", "/v1/api/chat/completions", e.userKey, `{"model": "echo", "messages": [{"role": "user", "content": "a\u0000b"}]}`, 400, "invalid_request", "invalid_value"},
+		{"chat: NUL", "/v1/api/chat", e.userKey, `{"model": "echo", "message": "a\u0000b"}`, 400, "invalid_request", "invalid_value"},
 		{"chat: no key", "/v1/api/chat", "", `{"model": "echo", "message": "hi"}`, 401, "authentication_error", "missing_api_key"},
 		{"chat: bad JSON", "/v1/api/chat", e.userKey, `{"model": "echo",`, 400, "invalid_request", "invalid_json"},
 		{"chat: not an object", "/v1/api/chat", e.userKey, `["echo"]`, 400, "invalid_request", "invalid_json"},

@@ -125,6 +125,9 @@ func (s *server) decodeOAI(w http.ResponseWriter, r *http.Request, v any) error 
 	if body[0] != '{' {
 		return oaiInvalidParam("invalid_json", "", "The request body must be a JSON object.")
 	}
+	if hasNULEscape(body) {
+		return oaiInvalidParam("invalid_value", "", workspaces.ErrorMessage(errNUL)+".")
+	}
 	err := json.Unmarshal(body, v)
 	var typ *json.UnmarshalTypeError
 	switch {

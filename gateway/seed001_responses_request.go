@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -204,7 +205,13 @@ func inputItemTurn(raw json.RawMessage, param string) (inputTurn, bool, error) {
 	turn := inputTurn{param: param}
 	var it oaiInputItem
 	if err := json.Unmarshal(raw, &it); err != nil {
-		return turn, false, oaiInvalidParam("invalid_type", param, "Invalid type for '"+param+"': expected an input item object ("+err.Error()+").")
+		// Name the field at fault, not Go's types.
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			field := param + "." + typ.Field
+			return turn, false, oaiInvalidParam("invalid_type", field, fmt.Sprintf("Invalid type for '%s': expected %s, got %s.", field, oaiJSONKind(typ.Type), typ.Value))
+		}
+		return turn, false, oaiInvalidParam("invalid_type", param, "Invalid type for '"+param+"': expected an input item object.")
 	}
 	switch it.Type {
 	case "", "message":

@@ -449,6 +449,7 @@ func TestSeed001ResponsesErrors(t *testing.T) {
 		{"input type", e.userKey, `{"model": "echo", "input": 5}`, 400, "invalid_request", "invalid_type", "input"},
 		{"item type", e.userKey, `{"model": "echo", "input": [{"type": "web_search_call", "id": "ws_1"}]}`, 400, "invalid_request", "invalid_value", "input[0].type"},
 		{"item not an object", e.userKey, `{"model": "echo", "input": ["hi"]}`, 400, "invalid_request", "invalid_type", "input[0]"},
+		{"item role type", e.userKey, `{"model": "echo", "input": [{"role": 1, "content": "x"}]}`, 400, "invalid_request", "invalid_type", "input[0].role"},
 		{"no type nor role", e.userKey, `{"model": "echo", "input": [{"content": "hi"}]}`, 400, "invalid_request", "missing_parameter", "input[0].type"},
 		{"role", e.userKey, `{"model": "echo", "input": [{"role": "narrator", "content": "x"}]}`, 400, "invalid_request", "invalid_value", "input[0].role"},
 		{"no content", e.userKey, `{"model": "echo", "input": [{"role": "user"}]}`, 400, "invalid_request", "missing_parameter", "input[0].content"},
@@ -481,6 +482,9 @@ func TestSeed001ResponsesErrors(t *testing.T) {
 		er := wantOAIError(t, c.what, st, body, c.status, c.typ, c.code)
 		if c.param != "" && er["param"] != c.param {
 			t.Errorf("%s: param = %v, want %q", c.what, er["param"], c.param)
+		}
+		if m := er["message"].(string); strings.Contains(m, "Go ") || strings.Contains(m, "gateway.") {
+			t.Errorf("%s: Go internals in the message %q", c.what, m)
 		}
 	}
 }

@@ -213,6 +213,9 @@ func (s *Service) DeleteDocument(ctx context.Context, caller workspaces.UserID, 
 	if err != nil {
 		return err
 	}
+	if !workspaces.ValidID(id) { // before it reaches SQL
+		return workspaces.E(workspaces.KindNotFound, "Training document not found")
+	}
 	res, err := s.db.NewDelete().Model((*sqldb.TrainingDocument)(nil)).Where("id = ? AND agent_id = ?", id, string(a.ID)).Exec(ctx)
 	if err != nil {
 		return workspaces.Internal("delete training data", err)
