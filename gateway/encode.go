@@ -45,6 +45,9 @@ func (s *server) readObject(w http.ResponseWriter, r *http.Request, optional boo
 		if errors.As(err, &tooBig) {
 			return nil, errTooLarge
 		}
+		if errors.Is(err, ErrBodyStalled) {
+			return nil, workspaces.E(workspaces.KindInvalid, "Could not read request body: "+err.Error())
+		}
 		return nil, workspaces.E(workspaces.KindInvalid, "Could not read request body")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {

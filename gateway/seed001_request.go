@@ -116,6 +116,9 @@ func (s *server) decodeOAI(w http.ResponseWriter, r *http.Request, v any) error 
 			return &oaiError{Status: http.StatusRequestEntityTooLarge, Type: oaiInvalidRequest, Code: "request_too_large",
 				Message: fmt.Sprintf("The request body is larger than this server accepts (%d bytes).", s.cfg.MaxBodyBytes)}
 		}
+		if errors.Is(err, ErrBodyStalled) {
+			return workspaces.E(workspaces.KindInvalid, "Could not read the request body: "+err.Error()+".")
+		}
 		return workspaces.E(workspaces.KindInvalid, "Could not read the request body.")
 	}
 	body := bytes.TrimSpace(buf.Bytes())

@@ -31,6 +31,11 @@ import (
 	"github.com/atrium-hq/atrium/workspaces"
 )
 
+// bodyIdleTimeout is how long a request's body may stop arriving before
+// the request fails (gateway.LimitBodyIdle); the headers have
+// ReadHeaderTimeout.
+const bodyIdleTimeout = time.Minute
+
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
@@ -308,7 +313,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		return fmt.Errorf("ATRIUM_ADDR: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           root,
+		Handler:           gateway.LimitBodyIdle(root, bodyIdleTimeout),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
