@@ -115,6 +115,7 @@ func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
 // serve starts the stores, then the HTTP server, and on ctx.Done shuts them
 // down in reverse order.
 func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger) error {
+	startGCFloor()
 	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
 		return fmt.Errorf("ATRIUM_DATA_DIR: %w", err)
 	}
