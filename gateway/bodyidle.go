@@ -29,12 +29,7 @@ func LimitBodyIdle(h http.Handler, idle time.Duration) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			rc := http.NewResponseController(w)
-			// A writer that cannot set deadlines (not a server's
-			// connection) keeps its body as it is.
-			if rc.SetReadDeadline(time.Time{}) == nil {
-				r.Body = &idleBody{ReadCloser: r.Body, rc: rc, idle: idle}
-			}
+			r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: idle}
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -56,7 +51,12 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	if b.ended {
 		return b.ReadCloser.Read(p)
 	}
-	b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	if b.rc.SetReadDeadline(time.Now().Add(b.idle)) != nil {
+		// A writer that cannot set deadlines (not a server's
+		// connection): the body is read as it is.
+		b.ended = true
+		return b.ReadCloser.Read(p)
+	}
 	n, err := b.ReadCloser.Read(p)
 	if err == nil {
 		return n, nil
