@@ -45,6 +45,10 @@ type Config struct {
 	// RecentEvents is how many recent events each room keeps in memory to
 	// replay without reading the chat log. Zero means 1024.
 	RecentEvents int
+	// RecentBytes bounds the size of the events a room keeps (their
+	// encoded data): a chat of long messages keeps fewer. Zero means
+	// 64 KiB, a few answers of a busy chat.
+	RecentBytes int
 	// MaxWorkspaceReplay is the most events a join_workspace with since
 	// replays; further behind, it answers recovered: false. Zero means
 	// 10,000.
@@ -101,6 +105,9 @@ func New(deps Deps, cfg Config) *Hub {
 	}
 	if cfg.RecentEvents <= 0 {
 		cfg.RecentEvents = 1024
+	}
+	if cfg.RecentBytes <= 0 {
+		cfg.RecentBytes = 64 << 10
 	}
 	if cfg.MaxWorkspaceReplay <= 0 {
 		cfg.MaxWorkspaceReplay = 10000

@@ -25,9 +25,11 @@ type room struct {
 	sub    *nats.Subscription
 	refs   int // guarded by h.mu
 
-	mu      sync.Mutex // guards the following fields
-	recent  []bus.Entry
-	members map[*member]struct{}
+	mu     sync.Mutex // guards the following fields
+	recent []bus.Entry
+	// recentBytes is the size of recent's events' data.
+	recentBytes int
+	members     map[*member]struct{}
 	// writers write to the members of a big room (fanWrite); nil until
 	// the room first has more than inlineMembers.
 	writers [fanWriters]chan fanItem
@@ -110,11 +112,7 @@ type fanItem struct {
 
 // deliver records e and gives it to every member. r.mu is held.
 func (r *room) deliver(e bus.Entry) {
-	if len(r.recent) >= r.h.cfg.RecentEvents {
-		copy(r.recent, r.recent[len(r.recent)/4:])
-		r.recent = r.recent[:len(r.recent)-len(r.recent)/4]
-	}
-	r.recent = append(r.recent, e)
+	r.keep(e)
 	k := r.key(e)
 	out := newOutEvent(e, k)
 	out.inline = true
@@ -200,6 +198,23 @@ func (r *room) join(c *client) *member {
 	r.members[m] = struct{}{}
 	r.mu.Unlock()
 	return m
+}
+
+// keep adds e to the recent events, first dropping the oldest quarter
+// (one copy for many events) as long as the room keeps more than
+// RecentEvents or RecentBytes. r.mu is held.
+func (r *room) keep(e bus.Entry) {
+	for n := len(r.recent); n > 0 && (n >= r.h.cfg.RecentEvents || r.recentBytes+len(e.Data) > r.h.cfg.RecentBytes); n = len(r.recent) {
+		drop := max(n/4, 1)
+		for _, old := range r.recent[:drop] {
+			r.recentBytes -= len(old.Data)
+		}
+		copy(r.recent, r.recent[drop:])
+		clear(r.recent[n-drop:]) // let the dropped events' data go
+		r.recent = r.recent[:n-drop]
+	}
+	r.recent = append(r.recent, e)
+	r.recentBytes += len(e.Data)
 }
 
 // recentAfter returns the kept events with keys in (after, upTo], or false

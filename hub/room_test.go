@@ -33,7 +33,7 @@ func (f *fakeTransport) control(string, any)         {}
 func (f *fakeTransport) close(reason string)         { f.closed <- reason }
 
 func testHub() *Hub {
-	return &Hub{cfg: Config{SendQueue: 4, RecentEvents: 8}, logger: slog.New(slog.DiscardHandler), ctx: context.Background()}
+	return &Hub{cfg: Config{SendQueue: 4, RecentEvents: 8, RecentBytes: 1 << 20}, logger: slog.New(slog.DiscardHandler), ctx: context.Background()}
 }
 
 func entry(seq uint64) bus.Entry {
@@ -96,6 +96,43 @@ func TestJoiningMemberGetsPendingEventsAfterItsReplay(t *testing.T) {
 	}
 	if _, ok := r.recentAfter(1, 20); ok {
 		t.Fatal("recentAfter(1) claims the trimmed events")
+	}
+}
+
+func TestARoomKeepsRecentEventsWithinItsByteBudget(t *testing.T) {
+	h := testHub()
+	h.cfg.RecentEvents = 1024
+	h.cfg.RecentBytes = 1000
+	r := newRoom(h, "f", true)
+	big := func(seq uint64, size int) bus.Entry {
+		e := entry(seq)
+		e.Data = make([]byte, size)
+		return e
+	}
+	for seq := uint64(1); seq <= 100; seq++ {
+		r.receive(big(seq, 90))
+		if r.recentBytes > h.cfg.RecentBytes {
+			t.Fatalf("after event %d the room keeps %d bytes, over its budget of %d", seq, r.recentBytes, h.cfg.RecentBytes)
+		}
+	}
+	if n := len(r.recent); n < 8 || n > 11 {
+		t.Fatalf("the room keeps %d events of 90 bytes in a budget of 1000", n)
+	}
+	if evs, ok := r.recentAfter(95, 100); !ok || len(evs) != 5 {
+		t.Fatalf("recentAfter(95) = %d events, %v", len(evs), ok)
+	}
+	if _, ok := r.recentAfter(50, 100); ok {
+		t.Fatal("recentAfter(50) claims events dropped for the budget")
+	}
+	// One event larger than the budget is still kept (the newest is needed
+	// for resuming), alone.
+	r.receive(big(101, 5000))
+	if len(r.recent) != 1 || r.recent[0].Seq != 101 || r.recentBytes != 5000 {
+		t.Fatalf("after a 5000-byte event the room keeps %d events, %d bytes", len(r.recent), r.recentBytes)
+	}
+	r.receive(big(102, 10))
+	if len(r.recent) != 1 || r.recent[0].Seq != 102 || r.recentBytes != 10 {
+		t.Fatalf("after a small event the room keeps %d events, %d bytes", len(r.recent), r.recentBytes)
 	}
 }
 
