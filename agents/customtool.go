@@ -360,23 +360,49 @@ func (c *CustomTools) Attach(ctx context.Context, a Agent, ids ...int64) error {
 // are in names (in any case), as seed 003's update_agent "tools" list
 // them; names of no custom tool are skipped (they name built-in tools).
 func (c *CustomTools) SetNamed(ctx context.Context, a Agent, names []string) error {
-	defer c.version.Add(1)
-	all, err := c.List(ctx, a.Owner)
+	ids, err := c.Named(ctx, a.Owner, names)
 	if err != nil {
 		return err
 	}
+	return c.SetIDs(ctx, a, ids)
+}
+
+// Named returns the ids of owner's custom tools that names name (by
+// name, case aside, or by the name models see), checking them as
+// SetNamed would without changing anything. Several tools the names
+// reach with one model name (a tool made twice) give the newest; more
+// than MaxAgentTools is an error.
+func (c *CustomTools) Named(ctx context.Context, owner workspaces.UserID, names []string) ([]int64, error) {
+	all, err := c.List(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	byModel := map[string]int{} // lower-cased model name → index in ids
 	ids := []int64{}
 	for _, t := range all {
 		for _, n := range names {
-			if strings.EqualFold(strings.TrimSpace(n), t.Name) || n == t.ModelName() {
-				ids = append(ids, t.ID)
-				break
+			if !strings.EqualFold(strings.TrimSpace(n), t.Name) && n != t.ModelName() {
+				continue
 			}
+			key := strings.ToLower(t.ModelName())
+			if j, ok := byModel[key]; ok {
+				ids[j] = max(ids[j], t.ID)
+			} else {
+				byModel[key] = len(ids)
+				ids = append(ids, t.ID)
+			}
+			break
 		}
 	}
 	if len(ids) > MaxAgentTools {
-		return workspaces.Errorf(workspaces.KindInvalid, "An agent can have at most %d custom tools", MaxAgentTools)
+		return nil, workspaces.Errorf(workspaces.KindInvalid, "An agent can have at most %d custom tools", MaxAgentTools)
 	}
+	return ids, nil
+}
+
+// SetIDs makes tools ids (from Named) agent a's custom tools.
+func (c *CustomTools) SetIDs(ctx context.Context, a Agent, ids []int64) error {
+	defer c.version.Add(1)
 	q := c.db.NewDelete().Model((*sqldb.AgentTool)(nil)).Where("agent_id = ?", string(a.ID))
 	if len(ids) > 0 {
 		q = q.Where("tool_id NOT IN (?)", bun.In(ids))

@@ -216,13 +216,22 @@ func (s *server) handleSeed003UpdateAgent() http.Handler {
 			seed003Error(w, http.StatusBadRequest, workspaces.ErrorMessage(err))
 			return
 		}
-		a, err := s.Agents.Update(r.Context(), user, agents.ID(id), u)
-		if err == nil && s.CustomTools != nil && u.Config != nil {
-			if raw, ok := u.Config["enabled_tools"]; ok {
-				var names []string
-				json.Unmarshal(raw, &names)
-				err = s.CustomTools.SetNamed(r.Context(), a, names)
+		// The tools are checked before anything is saved: a refused update
+		// changes nothing.
+		var toolIDs []int64
+		setTools := false
+		if raw, ok := u.Config["enabled_tools"]; ok && s.CustomTools != nil {
+			var names []string
+			json.Unmarshal(raw, &names)
+			if toolIDs, err = s.CustomTools.Named(r.Context(), user, names); err != nil {
+				seed003Error(w, http.StatusBadRequest, workspaces.ErrorMessage(err))
+				return
 			}
+			setTools = true
+		}
+		a, err := s.Agents.Update(r.Context(), user, agents.ID(id), u)
+		if err == nil && setTools {
+			err = s.CustomTools.SetIDs(r.Context(), a, toolIDs)
 		}
 		switch {
 		case err == nil:

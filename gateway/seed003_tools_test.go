@@ -154,3 +154,46 @@ func TestSeed003ToolCallsAskAndHandOver(t *testing.T) {
 		t.Fatalf("plain answer = %v", body)
 	}
 }
+
+// TestSeed003UpdateAgentToolsIsAllOrNothing: a tool made twice under one
+// name is attached once (the newest), and an update refused for its tools
+// saves none of its other fields.
+func TestSeed003UpdateAgentToolsIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnv(t)
+	owner, _ := e.user(t, "owner@x.io")
+	id, _ := e.publishedAgent(t, owner, `{}`)
+	var newest any
+	for range 2 {
+		st, body := e.seed003(t, "POST", "/create_tool", map[string]any{"session_id": owner, "name": "Get delivery date", "description": "When an order arrives", "type": "Custom"})
+		if st != 201 {
+			t.Fatalf("create_tool = %d %v", st, body)
+		}
+		newest = body["tool_id"]
+	}
+	if st, body := e.seed003(t, "PUT", "/update_agent", map[string]any{"session_id": owner, "modelId": id, "tools": []string{"Get delivery date"}}); st != 200 {
+		t.Fatalf("update_agent with a tool made twice = %d %v", st, body)
+	}
+	st, body := e.do(t, "GET", "/api/agents/"+id+"/tools/", owner, "")
+	if st != 200 || body["count"] != float64(1) || !strings.Contains(fmt.Sprint(body["results"]), fmt.Sprint(newest)) {
+		t.Fatalf("agent tools = %d %v, want the newest tool %v alone", st, body, newest)
+	}
+
+	// More tools than an agent may have: refused, and the name is not saved.
+	var names []string
+	for i := range 11 {
+		name := fmt.Sprintf("tool %d", i)
+		if st, body := e.seed003(t, "POST", "/create_tool", map[string]any{"session_id": owner, "name": name, "description": "d", "type": "Custom"}); st != 201 {
+			t.Fatalf("create_tool = %d %v", st, body)
+		}
+		names = append(names, name)
+	}
+	st, body = e.seed003(t, "PUT", "/update_agent", map[string]any{"session_id": owner, "modelId": id, "modelName": "Renamed", "tools": names})
+	if st != 400 || !strings.Contains(fmt.Sprint(body["error"]), "at most 10") {
+		t.Fatalf("update_agent with 11 tools = %d %v", st, body)
+	}
+	st, body = e.seed003(t, "POST", "/get_agent_details", map[string]any{"session_id": owner, "modelId": id})
+	if st != 200 || body["modelName"] == "Renamed" || !strings.Contains(fmt.Sprint(body["tools"]), "Get delivery date") {
+		t.Fatalf("after a refused update the agent is %d %v", st, body)
+	}
+}
