@@ -33,11 +33,29 @@ type Ask struct {
 	Session string
 	// Preamble is the earlier turns a stateless request carries (seed
 	// 003's v1 conversation, OpenAI's messages), stored before Content in
-	// a new conversation.
+	// a new conversation. With Source SourceV1 or SourceOpenAI the model
+	// is given all of them (at most MaxConversationMessages with Content),
+	// whatever the agent's memory settings: the client chose them.
 	Preamble []ModelMessage
 	Content  string
 	// Source names the API for the logs ("api", "v1", "webhook", ...).
 	Source string
+}
+
+// Sources of asks whose requests carry the whole conversation.
+const (
+	SourceV1     = "v1"     // seed 003's transactional API
+	SourceOpenAI = "openai" // the OpenAI-compatible API, model = an agent
+)
+
+// MaxConversationMessages is the most messages a stateless request may
+// carry, its last included.
+const MaxConversationMessages = maxHotMessages - 1
+
+// carriesConversation reports whether a run's ask (by its source) carried
+// the whole conversation, rather than one message of a stored one.
+func carriesConversation(source string) bool {
+	return source == SourceV1 || source == SourceOpenAI
 }
 
 // Asked is what Ask started.
@@ -64,6 +82,9 @@ func (c *Conversations) Ask(ctx context.Context, q Ask) (Asked, error) {
 	// request leaves no empty conversation behind.
 	if err := c.checkContent(q.Content, ""); err != nil {
 		return Asked{}, err
+	}
+	if len(q.Preamble) >= MaxConversationMessages {
+		return Asked{}, workspaces.Errorf(workspaces.KindInvalid, "A conversation may have at most %d messages", MaxConversationMessages)
 	}
 	for _, m := range q.Preamble {
 		if m.Role != RoleUser && m.Role != RoleAssistant && m.Role != RoleSystem {

@@ -339,7 +339,13 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run, agentVersion int) *
 		// same execution_id), not a duplicate delivery.
 		Data: map[string]any{"execution_id": run.ID, "conversation_id": run.ChatID, "model": agent.ModelID, "attempt": run.Attempts}})
 	limit := 1 // with memory off, one earlier message only tells a new conversation apart
-	if cfg.UseMemory {
+	whole := carriesConversation(run.Source)
+	switch {
+	case whole:
+		// The client sent the conversation: the model sees all of it,
+		// its system messages included, whatever the agent's memory.
+		limit = MaxConversationMessages - 1
+	case cfg.UseMemory:
 		limit = max(cfg.MaxHistoryMessages, 1)
 	}
 	hist, err := r.history(ctx, run, limit)
@@ -348,7 +354,7 @@ func (r *Runner) answer(ctx context.Context, run *sqldb.Run, agentVersion int) *
 	}
 	fresh := len(hist) == 1
 	o.history = hist // the hot copy keeps what was loaded, whatever the model sees
-	if !cfg.UseMemory || cfg.MaxHistoryMessages == 0 {
+	if !whole && (!cfg.UseMemory || cfg.MaxHistoryMessages == 0) {
 		hist = hist[len(hist)-1:]
 	}
 	o.prompt = hist[len(hist)-1].Content

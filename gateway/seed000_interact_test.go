@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"github.com/atrium-hq/atrium/agents/embed"
 	"github.com/atrium-hq/atrium/agents/rag"
 	"log/slog"
@@ -613,5 +614,63 @@ func TestOpenAIAPIWithAnAgentAsTheModel(t *testing.T) {
 		`{"model":"`+id+`","messages":[{"role":"user","content":"x"}]}`)
 	if resp.StatusCode != 404 {
 		t.Fatalf("stranger = %d %v", resp.StatusCode, body)
+	}
+}
+
+// countingModel answers with what it was given: how many messages, and
+// whether the conversation's system message and its oldest turn were
+// among them.
+type countingModel struct{}
+
+func (countingModel) Stream(ctx context.Context, req agents.ModelRequest, emit func(agents.Delta) error) (agents.ModelResponse, error) {
+	all := req.System
+	for _, m := range req.Messages {
+		all += "\n" + m.Content
+	}
+	text := fmt.Sprintf("messages=%d pirate=%v oldest=%v", len(req.Messages), strings.Contains(all, "Be a pirate."), strings.Contains(all, "turn 0."))
+	if err := emit(agents.Delta{Text: text}); err != nil {
+		return agents.ModelResponse{}, err
+	}
+	return agents.ModelResponse{Text: text, FinishReason: agents.FinishStop}, nil
+}
+
+// TestStatelessConversationsReachTheModelWhole: seed 003's v1 and the
+// OpenAI API (model = an agent) carry the whole conversation in each
+// request; the model is given all of it, system message first, whatever
+// the agent's memory settings (which cut stored conversations).
+func TestStatelessConversationsReachTheModelWhole(t *testing.T) {
+	t.Parallel()
+	e := newRunningEnvWith(t, gateway.Config{}, []agents.Model{{Name: "counter", Upstream: "counter"}}, map[string]agents.Provider{"counter": countingModel{}})
+	owner, _ := e.user(t, "owner@x.io")
+	conv := []map[string]string{{"role": "system", "content": "Be a pirate."}}
+	for i := range 80 {
+		role := []string{"user", "assistant"}[i%2]
+		conv = append(conv, map[string]string{"role": role, "content": fmt.Sprintf("turn %d.", i)})
+	}
+	conv = append(conv, map[string]string{"role": "user", "content": "And now?"})
+	const want = "pirate=true oldest=true"
+	for _, config := range []string{`{}`, `{"use_memory": false}`, `{"max_history_messages": 2}`} {
+		id, key := e.publishedAgentOf(t, owner, "counter", config)
+		b, _ := json.Marshal(map[string]any{"conversation": conv})
+		resp, body := e.raw(t, "POST", "/v1/"+id, map[string]string{"Authorization": key, "Content-Type": "application/json"}, string(b))
+		if resp.StatusCode != 200 || !strings.Contains(fmt.Sprint(body["data"]), want) {
+			t.Fatalf("%s: v1 = %d %v, want %q", config, resp.StatusCode, body, want)
+		}
+		b, _ = json.Marshal(map[string]any{"model": id, "messages": conv})
+		st, body := e.do(t, "POST", "/v1/chat/completions", owner, string(b))
+		if st != 200 || !strings.Contains(fmt.Sprint(body["choices"]), want) {
+			t.Fatalf("%s: chat completions = %d %v, want %q", config, st, body, want)
+		}
+	}
+	// More messages than a conversation may have: a clear 400.
+	long := make([]map[string]string, agents.MaxConversationMessages+1)
+	for i := range long {
+		long[i] = map[string]string{"role": "user", "content": "hi"}
+	}
+	id, key := e.publishedAgentOf(t, owner, "counter", `{}`)
+	b, _ := json.Marshal(map[string]any{"conversation": long})
+	resp, body := e.raw(t, "POST", "/v1/"+id, map[string]string{"Authorization": key, "Content-Type": "application/json"}, string(b))
+	if resp.StatusCode != 400 || !strings.Contains(fmt.Sprint(body["error"]), "at most 1000 messages") {
+		t.Fatalf("v1 with %d messages = %d %v", len(long), resp.StatusCode, body)
 	}
 }

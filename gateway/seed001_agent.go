@@ -90,7 +90,7 @@ func (p agentProvider) Stream(ctx context.Context, req agents.ModelRequest, emit
 	if len(msgs) == 0 || msgs[len(msgs)-1].Role != agents.RoleUser {
 		return agents.ModelResponse{}, workspaces.E(workspaces.KindInvalid, "An agent answers a conversation that ends with a user message")
 	}
-	asked, err := p.conv.Ask(ctx, agents.Ask{Agent: p.agent, Preamble: msgs[:len(msgs)-1], Content: msgs[len(msgs)-1].Content, Source: "openai"})
+	asked, err := p.conv.Ask(ctx, agents.Ask{Agent: p.agent, Preamble: msgs[:len(msgs)-1], Content: msgs[len(msgs)-1].Content, Source: agents.SourceOpenAI})
 	if err != nil {
 		return agents.ModelResponse{}, err
 	}

@@ -103,7 +103,7 @@ func (s *server) handleSeed003Transactional() http.Handler {
 			seed003Error(w, http.StatusBadRequest, "The last message of the conversation must be the user's")
 			return
 		}
-		s.seed003Answer(w, r, agents.Ask{Agent: a, Preamble: msgs[:len(msgs)-1], Content: last.Content, Source: "v1"})
+		s.seed003Answer(w, r, agents.Ask{Agent: a, Preamble: msgs[:len(msgs)-1], Content: last.Content, Source: agents.SourceV1})
 	})
 }
 
