@@ -72,25 +72,35 @@ func checkHandshake(r *http.Request, origins []string) (string, error) {
 
 func checkOrigin(r *http.Request, patterns []string) error {
 	origin := r.Header.Get("Origin")
-	if origin == "" || len(patterns) == 0 {
+	if origin == "" || OriginAllowed(origin, r.Host, patterns) {
 		return nil
 	}
-	host := origin
+	return &handshakeError{http.StatusForbidden, "origin " + origin + " is not allowed"}
+}
+
+// OriginAllowed reports whether a browser page from origin may use the
+// server at host: with no patterns any origin may; otherwise the server's
+// own host, or a host matching one of the patterns (path.Match, as
+// "*.example.com"; a pattern may carry a scheme, "https://app.example.com").
+func OriginAllowed(origin, host string, patterns []string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
 	if _, rest, ok := strings.Cut(origin, "://"); ok {
-		host = rest
+		origin = rest
 	}
-	if strings.EqualFold(host, r.Host) {
-		return nil
+	if strings.EqualFold(origin, host) {
+		return true
 	}
 	for _, p := range patterns {
 		if _, rest, ok := strings.Cut(p, "://"); ok {
 			p = rest
 		}
-		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(host)); ok {
-			return nil
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(origin)); ok {
+			return true
 		}
 	}
-	return &handshakeError{http.StatusForbidden, "origin " + origin + " is not allowed"}
+	return false
 }
 
 // headerHasToken reports whether a comma-separated header holds token,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -35,14 +36,15 @@ type config struct {
 	logLevel    slog.Level
 	logFormat   string
 
-	chatHistory int64   // events kept per chat in the chat log
-	sendQueue   int     // events that may wait for one client
-	rateLimit   int     // OpenAI-compatible API requests a minute per caller; 0: none
-	runners     int     // runs one node answers at once
-	echoTokens  int     // tokens in an echo answer
-	echoRate    float64 // echo tokens per second
-	node        string  // this node's name in the presence table
-	debugAddr   string  // where /debug/pprof/ is served; empty: nowhere
+	chatHistory int64    // events kept per chat in the chat log
+	sendQueue   int      // events that may wait for one client
+	rateLimit   int      // OpenAI-compatible API requests a minute per caller; 0: none
+	runners     int      // runs one node answers at once
+	echoTokens  int      // tokens in an echo answer
+	echoRate    float64  // echo tokens per second
+	node        string   // this node's name in the presence table
+	debugAddr   string   // where /debug/pprof/ is served; empty: nowhere
+	corsOrigins []string // origins browsers may call from; nil: any
 
 	openaiBaseURL string        // the "openai" upstream's base URL
 	openaiAPIKey  string        // and its key
@@ -100,6 +102,7 @@ var settings = []setting{
 	{"ATRIUM_ECHO_TOKENS", "40", "tokens in an answer of the built-in echo model"},
 	{"ATRIUM_ECHO_RATE", "20", "tokens per second the echo model streams (0 or less: no delay)"},
 	{"ATRIUM_NODE_ID", "", "this node's name among the nodes sharing NATS ([A-Za-z0-9_-]); empty: random"},
+	{"ATRIUM_CORS_ORIGINS", "*", "origins whose pages may call Atrium from a browser, comma-separated (https://app.example.com, *.example.com); * for any"},
 	{"ATRIUM_DEBUG_ADDR", "", "host:port serving Go's /debug/pprof/ profiles (keep it private); empty: off"},
 	{"OPENAI_BASE_URL", "", "OpenAI-compatible API (…/v1) serving the catalogue's \"openai\" models: OpenAI, Ollama, vLLM, LM Studio"},
 	{"OPENAI_API_KEY", "", "API key of OPENAI_BASE_URL (setting only the key means api.openai.com)"},
@@ -292,6 +295,9 @@ func loadConfig(name string, args []string, environ []string, stderr io.Writer) 
 	}
 	c.node = env["ATRIUM_NODE_ID"]
 	c.debugAddr = env["ATRIUM_DEBUG_ADDR"]
+	if c.corsOrigins, err = parseCORSOrigins(env["ATRIUM_CORS_ORIGINS"]); err != nil {
+		return config{}, err
+	}
 	for _, r := range c.node {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
 			return config{}, fmt.Errorf("ATRIUM_NODE_ID: %q may hold only letters, digits, _ and -", c.node)
@@ -354,4 +360,26 @@ func (c config) logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// parseCORSOrigins reads ATRIUM_CORS_ORIGINS: nil for "*" (any origin),
+// else the origins or host patterns listed.
+func parseCORSOrigins(v string) ([]string, error) {
+	var out []string
+	for o := range strings.SplitSeq(v, ",") {
+		switch o = strings.TrimSpace(o); {
+		case o == "*":
+			return nil, nil
+		case o == "":
+		default:
+			if _, err := path.Match(o, ""); err != nil {
+				return nil, fmt.Errorf("ATRIUM_CORS_ORIGINS: %q is not a valid pattern", o)
+			}
+			out = append(out, o)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("ATRIUM_CORS_ORIGINS is empty: list origins, or * for any")
+	}
+	return out, nil
 }

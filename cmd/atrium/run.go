@@ -243,23 +243,34 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 		checks["qdrant"] = ragCfg.Qdrant.Ping
 	}
 
+	// Browsers on other origins (ATRIUM_CORS_ORIGINS) may call the REST
+	// APIs and the events streams; /ws checks the Origin in its
+	// handshake and Socket.IO answers CORS itself, from the same list.
+	var allowOrigin func(r *http.Request, origin string) bool
+	if cfg.corsOrigins != nil {
+		allowOrigin = func(r *http.Request, origin string) bool { return hub.OriginAllowed(origin, r.Host, cfg.corsOrigins) }
+	}
 	root := http.NewServeMux()
 	if cfg.roles.gateway {
-		root.Handle("/", gateway.NewServer(gateway.Deps{
+		root.Handle("/", gateway.CORS(gateway.NewServer(gateway.Deps{
 			Logger: logger, Workspaces: ws, Agents: ag, Tokens: tokens, Checks: checks,
 			Conversations: conv, Catalogue: catalogue, Files: files, Webhooks: wh, CustomTools: customTools, RAG: knowledge,
 			MCP: mcpTools, MCPServers: mcpServers, Charger: charger,
 			ResponseItems: agents.NewResponseItems(db, agents.ResponseItemsConfig{}),
-		}, gateway.Config{MaxBodyBytes: cfg.maxBody, RateLimit: cfg.rateLimit}))
+		}, gateway.Config{MaxBodyBytes: cfg.maxBody, RateLimit: cfg.rateLimit}), allowOrigin))
 	} else {
 		root.Handle("/", gateway.NewProbes(logger, checks))
 	}
 	var live *hub.Hub
 	if cfg.roles.hub {
 		live = hub.New(hub.Deps{Logger: logger, Workspaces: ws, Conversations: conv, Tokens: tokens, Presence: presenceTable, Access: access},
-			hub.Config{Node: cfg.node, SendQueue: cfg.sendQueue})
+			hub.Config{Node: cfg.node, SendQueue: cfg.sendQueue, CORSOrigins: cfg.corsOrigins})
 		for _, p := range hub.Patterns {
-			root.Handle(p, live.Handler())
+			h := live.Handler()
+			if strings.HasSuffix(p, "/events") {
+				h = gateway.CORS(h, allowOrigin)
+			}
+			root.Handle(p, h)
 		}
 	}
 	runnerDone := make(chan struct{})

@@ -126,6 +126,36 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("authorize = %d %v", st, body)
 	}
 
+	// Browsers on other origins may call the APIs and the events streams
+	// (ATRIUM_CORS_ORIGINS defaults to *).
+	pre, err := http.NewRequest("OPTIONS", n.url+"/v1/chat/completions", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Header.Set("Origin", "https://app.example.com")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	pre.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	resp, err := http.DefaultClient.Do(pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Headers") != "authorization, content-type" {
+		t.Fatalf("preflight = %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, path := range []string{"/workspace", "/chat/" + chat["chat_id"].(string) + "/events"} {
+		req, _ := http.NewRequest("GET", n.url+path, nil)
+		req.Header.Set("Origin", "https://app.example.com")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Fatalf("GET %s from another origin = %d %v", path, resp.StatusCode, resp.Header)
+		}
+	}
+
 	// Stop and start again on the same data dir: the data and the token survive.
 	n.stop(t)
 	n = startNode(t, env)
@@ -166,6 +196,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{[]string{"ATRIUM_LOG_LEVEL=loud"}, nil, "ATRIUM_LOG_LEVEL"},
 		{[]string{"ATRIUM_MAX_BODY_BYTES=ten"}, nil, "ATRIUM_MAX_BODY_BYTES"},
 		{[]string{"ATRIUM_NATS_LISTEN=:4222", "NATS_URL=nats://x:4222"}, nil, "ATRIUM_NATS_LISTEN"},
+		{[]string{"ATRIUM_CORS_ORIGINS= , "}, nil, "ATRIUM_CORS_ORIGINS"},
+		{[]string{"ATRIUM_CORS_ORIGINS=https://[a.example.com"}, nil, "ATRIUM_CORS_ORIGINS"},
 	}
 	for _, c := range cases {
 		_, err := loadConfig("serve", c.args, c.env, io.Discard)
