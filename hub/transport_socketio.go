@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +41,7 @@ func newSocketIO(h *Hub) *socketIO {
 	if len(h.cfg.CORSOrigins) > 0 {
 		origins := make([]any, len(h.cfg.CORSOrigins))
 		for i, o := range h.cfg.CORSOrigins {
-			origins[i] = o
+			origins[i] = originRegexp(o)
 		}
 		cors = &types.Cors{Origin: origins, Credentials: true}
 	}
@@ -52,6 +54,19 @@ func newSocketIO(h *Hub) *socketIO {
 }
 
 func (s *socketIO) handler() http.Handler { return s.http }
+
+// originRegexp is pattern (of CORSOrigins) as the library takes it: a
+// regular expression matching the origins OriginAllowed lets through,
+// whatever their scheme.
+func originRegexp(pattern string) *regexp.Regexp {
+	if _, rest, ok := strings.Cut(pattern, "://"); ok {
+		pattern = rest
+	}
+	host := regexp.QuoteMeta(pattern)
+	host = strings.ReplaceAll(host, `\*`, `[^/]*`)
+	host = strings.ReplaceAll(host, `\?`, `[^/]`)
+	return regexp.MustCompile(`(?i)^[a-z][a-z0-9+.-]*://` + host + `$`)
+}
 
 // close disconnects every Socket.IO client.
 func (s *socketIO) close() {
