@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/atrium-hq/atrium/agents"
+	"github.com/atrium-hq/atrium/workspaces"
 )
 
 // modelView is a catalogue model in OpenAI's model object shape, with the
@@ -25,47 +26,49 @@ func agentModelView(a agents.Agent) map[string]any {
 	return map[string]any{"id": a.ID, "object": "model", "created": a.CreatedAt.Unix(), "owned_by": "atrium", "agent": true, "name": a.Name}
 }
 
-// callerAgents returns the agents a request's credentials may ask as
-// models: a user's own, or an agent key's one agent. A request without
-// credentials, or with bad ones, has none (the catalogue is public).
-// Listing does not count against the rate limit: a client that lists the
-// models first must neither spend its requests on it nor get a list
-// without its agents once it has.
-func (s *server) callerAgents(r *http.Request) []agents.Agent {
-	if r.Header.Get("Authorization") == "" || s.Agents == nil {
-		return nil
-	}
+// modelsCaller authenticates a models request and returns the agents its
+// credentials may ask as models: a user's own, or an agent key's one
+// agent. Like every request of seed 001, listing needs credentials (and
+// clients check a key by listing the models); it does not count against
+// the rate limit, so a client that lists the models first does not spend
+// its requests on it.
+func (s *server) modelsCaller(r *http.Request) ([]agents.Agent, error) {
 	c, err := s.oaiIdentity(r)
-	if err != nil {
-		return nil
+	if err != nil || s.Agents == nil {
+		return nil, err
 	}
 	if c.AgentKey != "" {
 		a, _, err := s.Agents.ResolveKey(r.Context(), c.AgentKey)
 		if err != nil {
-			return nil
+			return nil, &oaiError{Status: http.StatusUnauthorized, Type: oaiAuthentication, Code: "invalid_api_key",
+				Message: "Incorrect API key provided: " + workspaces.ErrorMessage(err) + "."}
 		}
-		return []agents.Agent{a}
+		return []agents.Agent{a}, nil
 	}
 	list, err := s.Agents.List(r.Context(), c.User)
 	if err != nil {
 		s.Logger.Warn("list agents as models", "err", err)
-		return nil
+		return nil, nil
 	}
-	return list
+	return list, nil
 }
 
 // handleListModels is GET /v1/models: the model catalogue as OpenAI's
-// list of models, and, for a caller with credentials, the agents it may
-// ask by id.
+// list of models, and the agents the caller may ask by id.
 func (s *server) handleListModels() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mine, err := s.modelsCaller(r)
+		if err != nil {
+			s.writeOAIError(w, r, err)
+			return
+		}
 		data := []map[string]any{}
 		if s.Catalogue != nil {
 			for _, m := range s.Catalogue.Models() {
 				data = append(data, modelView(s.Catalogue, m))
 			}
 		}
-		for _, a := range s.callerAgents(r) {
+		for _, a := range mine {
 			data = append(data, agentModelView(a))
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
@@ -76,13 +79,18 @@ func (s *server) handleListModels() http.Handler {
 // the caller's agents.
 func (s *server) handleGetModel() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mine, err := s.modelsCaller(r)
+		if err != nil {
+			s.writeOAIError(w, r, err)
+			return
+		}
 		if s.Catalogue != nil {
 			if m, ok := s.Catalogue.Lookup(r.PathValue("model")); ok {
 				writeJSON(w, http.StatusOK, modelView(s.Catalogue, m))
 				return
 			}
 		}
-		for _, a := range s.callerAgents(r) {
+		for _, a := range mine {
 			if string(a.ID) == r.PathValue("model") {
 				writeJSON(w, http.StatusOK, agentModelView(a))
 				return

@@ -368,7 +368,21 @@ func TestAgentPackagesInstallWithSeed002Messages(t *testing.T) {
 func TestModelCatalogue(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	st, raw, _ := e.send(t, "GET", "/v1/models", nil, "")
+	// Like every seed 001 request, listing needs credentials (clients
+	// check a key by listing the models).
+	for _, auth := range []string{"", "Bearer nope", "Bearer ata_nope"} {
+		hdr := map[string]string{}
+		if auth != "" {
+			hdr["Authorization"] = auth
+		}
+		for _, path := range []string{"/v1/models", "/v1/api/models", "/v1/models/gpt-4o"} {
+			if st, raw, _ := e.send(t, "GET", path, hdr, ""); st != 401 || !strings.Contains(raw, `"type":"authentication_error"`) {
+				t.Fatalf("GET %s with %q = %d %s", path, auth, st, raw)
+			}
+		}
+	}
+	jwt, _ := e.user(t, "models@x.io")
+	st, raw, _ := e.send(t, "GET", "/v1/models", map[string]string{"Authorization": "Bearer " + jwt}, "")
 	var list struct {
 		Object string
 		Data   []map[string]any
@@ -391,11 +405,11 @@ func TestModelCatalogue(t *testing.T) {
 	if len(list.Data) < 40 {
 		t.Fatalf("%d models; seed 003 lists 39", len(list.Data))
 	}
-	st, body := e.do(t, "GET", "/v1/models/gpt-4o", "", "")
+	st, body := e.do(t, "GET", "/v1/models/gpt-4o", jwt, "")
 	if st != 200 || body["id"] != "gpt-4o" {
 		t.Fatalf("one model = %d %v", st, body)
 	}
-	st, body = e.do(t, "GET", "/v1/models/gpt-9", "", "")
+	st, body = e.do(t, "GET", "/v1/models/gpt-9", jwt, "")
 	if st != 404 || obj(t, body, "error")["code"] != "model_not_found" {
 		t.Fatalf("unknown model = %d %v", st, body)
 	}

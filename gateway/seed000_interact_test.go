@@ -421,7 +421,7 @@ func TestSeed001StatefulChat(t *testing.T) {
 		{"Bearer " + owner, `{"model":"echo"}`, 400, "missing_parameter"},
 		{"Bearer " + owner, `{"message":"x","model":"echo","streamType":"xml"}`, 400, "invalid_parameter"},
 		{"Bearer " + owner, `{"message":`, 400, "invalid_json"},
-		{"Bearer " + key, `{"message":"x","model":"echo"}`, 401, "invalid_api_key"},
+		{"Bearer " + key, `{"message":"x","model":"gpt-4o"}`, 404, "model_not_found"}, // a valid key, not its agent
 		{"Bearer " + owner, `{"message":"x","model":"gpt-4o"}`, 400, "model_not_available"},
 	} {
 		st, raw := post(tc.auth, tc.body)

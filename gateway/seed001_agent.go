@@ -27,8 +27,11 @@ func (s *server) agentTarget(r *http.Request, c apiCaller, model string) (modelT
 				Message: "Incorrect API key provided: " + workspaces.ErrorMessage(err) + "."}
 		}
 		if model != string(a.ID) && !strings.EqualFold(model, a.Name) {
-			return modelTarget{}, true, &oaiError{Status: http.StatusUnauthorized, Type: oaiAuthentication, Code: "agent_key_not_allowed",
-				Message: "An agent API key (ata_…) reaches only its own agent (model '" + string(a.ID) + "'), not '" + model + "'."}
+			// The key is valid; the model is not one it reaches: OpenAI's
+			// 404 for a model the caller has no access to, not a 401 that
+			// makes clients think the key is wrong.
+			return modelTarget{}, true, &oaiError{Status: http.StatusNotFound, Type: oaiInvalidRequest, Code: "model_not_found", Param: "model",
+				Message: "The model '" + model + "' does not exist or you do not have access to it: an agent API key (ata_…) reaches only its own agent (model '" + string(a.ID) + "')."}
 		}
 		return s.agentModel(a), true, nil
 	}

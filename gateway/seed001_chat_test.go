@@ -351,7 +351,7 @@ func TestSeed001TextCompletion(t *testing.T) {
 func TestSeed001Models(t *testing.T) {
 	t.Parallel()
 	e := newOAIEnv(t, gateway.Config{})
-	_, v1 := e.do(t, "GET", "/v1/models", "", "")
+	_, v1 := e.do(t, "GET", "/v1/models", e.jwt, "")
 	st, api := e.do(t, "GET", "/v1/api/models", e.userKey, "")
 	if st != http.StatusOK || !reflect.DeepEqual(v1, api) || api["object"] != "list" || len(list(t, api, "data")) < 2 {
 		t.Fatalf("GET /v1/api/models = %d %v, want %v", st, api, v1)
@@ -381,7 +381,7 @@ func TestSeed001Models(t *testing.T) {
 		t.Errorf("GET /v1/models/<agent> = %d %v", st, m)
 	}
 	st, m = e.do(t, "GET", "/v1/models/"+agentID, "", "")
-	wantOAIError(t, "an agent without credentials", st, m, http.StatusNotFound, "invalid_request", "model_not_found")
+	wantOAIError(t, "an agent without credentials", st, m, http.StatusUnauthorized, "authentication_error", "missing_api_key")
 }
 
 func TestSeed001Errors(t *testing.T) {
@@ -405,7 +405,7 @@ func TestSeed001Errors(t *testing.T) {
 		{"bad key", "/v1/api/chat/completions", "atk_nope", `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "invalid_api_key"},
 		{"bad jwt", "/v1/completions", "not.a.jwt", `{"model": "echo", "prompt": "x"}`, 401, "authentication_error", "invalid_api_key"},
 		{"garbage key", "/v1/api/chat/completions", "garbage", `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "invalid_api_key"},
-		{"agent key", "/v1/api/chat/completions", agentKey.Secret, `{"model": "echo", ` + hello + `}`, 401, "authentication_error", "agent_key_not_allowed"},
+		{"agent key, another model", "/v1/api/chat/completions", agentKey.Secret, `{"model": "echo", ` + hello + `}`, 404, "invalid_request", "model_not_found"},
 		{"bad JSON", "/v1/api/chat/completions", e.userKey, `{"model": "echo",`, 400, "invalid_request", "invalid_json"},
 		{"not an object", "/v1/api/chat/completions", e.userKey, `["echo"]`, 400, "invalid_request", "invalid_json"},
 		{"empty body", "/v1/api/chat/completions", e.userKey, ``, 400, "invalid_request", "invalid_json"},

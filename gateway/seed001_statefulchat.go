@@ -150,10 +150,10 @@ func (s *server) handleStatefulChat() http.Handler {
 		// catalogue model.
 		var agent *agents.Agent
 		switch {
-		case caller.agent != nil && (req.Model == "" || req.Model == string(caller.agent.ID)):
+		case caller.agent != nil && (req.Model == "" || req.Model == string(caller.agent.ID) || strings.EqualFold(req.Model, caller.agent.Name)):
 			agent = caller.agent
 		case caller.agent != nil:
-			chatError(w, http.StatusUnauthorized, oaiAuthentication, "This API key reaches only its own agent", "invalid_api_key")
+			chatError(w, http.StatusNotFound, oaiInvalidRequest, "The model '"+req.Model+"' does not exist or you do not have access to it: this API key reaches only its own agent ('"+string(caller.agent.ID)+"')", "model_not_found")
 			return
 		case req.Model == "":
 			chatError(w, http.StatusBadRequest, oaiInvalidRequest, "Agent ID is required", "missing_parameter")
