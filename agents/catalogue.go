@@ -276,8 +276,8 @@ func (f CatalogueFile) Merge(builtin []Model) []Model {
 
 // BuiltinModels is the default catalogue: the echo model, seed 003's model
 // table (served by the "openai" upstream: point OPENAI_BASE_URL at any
-// OpenAI-compatible server that serves those names), and two Bedrock
-// models (served by the "bedrock" upstream).
+// OpenAI-compatible server that serves those names), two Bedrock models
+// (served by the "bedrock" upstream) and seed 001's GPT-3.5.
 func BuiltinModels() []Model {
 	out := []Model{{Name: "echo", Upstream: "echo", Availability: "Both", Description: "Atrium's built-in test model: it repeats your message and is not an AI."}}
 	for _, r := range seed003Prices {
@@ -286,6 +286,11 @@ func BuiltinModels() []Model {
 	out = append(out,
 		Model{Name: "claude-3-haiku", Upstream: "bedrock", UpstreamModel: "anthropic.claude-3-haiku-20240307-v1:0", Availability: PlanDedicated, InputPrice: 2500, OutputPrice: 12500, Description: "Anthropic Claude 3 Haiku on AWS Bedrock"},
 		Model{Name: "nova-lite", Upstream: "bedrock", UpstreamModel: "amazon.nova-lite-v1:0", Availability: PlanDedicated, InputPrice: 600, OutputPrice: 2400, Description: "Amazon Nova Lite on AWS Bedrock"},
+		// Seed 001 offers GPT-3.5 beside GPT-4 and Gemini; seed 003's table
+		// has no price for it: OpenAI's, in the table's unit (credits per
+		// million tokens, 1,000 a dollar). Last, so the others keep their
+		// catalogue ids.
+		Model{Name: "gpt-3.5-turbo", Upstream: "openai", Availability: "Both", DecentralizedPrice: 100, InputPrice: 500, OutputPrice: 1500},
 	)
 	return out
 }
