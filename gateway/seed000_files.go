@@ -109,6 +109,11 @@ func (s *server) saveUpload(w http.ResponseWriter, r *http.Request, a agents.Age
 	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/x-www-form-urlencoded" {
 		contentType = ""
 	}
+	if strings.TrimSpace(name) == "" && file == "" {
+		// Seed 000 asks for no name ("all file types"): a body sent
+		// without one is named by its type.
+		name = "upload" + extensionOf(contentType)
+	}
 	var f agents.File
 	var err error
 	if file != "" {
@@ -336,4 +341,25 @@ func wantsJSON(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// extensionOf returns the usual file extension of a media type ("" for
+// none known): ".txt" for text/plain rather than the first of Go's list.
+func extensionOf(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	switch mt {
+	case "text/plain":
+		return ".txt"
+	case "image/jpeg":
+		return ".jpg"
+	case "application/octet-stream":
+		return ".bin"
+	}
+	if exts, err := mime.ExtensionsByType(mt); err == nil && len(exts) > 0 {
+		return exts[0]
+	}
+	return ""
 }

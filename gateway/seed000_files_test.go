@@ -39,6 +39,17 @@ func TestFilesUploadDownloadAndSignedURLs(t *testing.T) {
 		t.Fatalf("another agent's download = %d", st)
 	}
 
+	// A raw body with no name at all (seed 000 asks for none): named by
+	// its type.
+	resp, body = e.raw(t, "PUT", "/api/upload_file", map[string]string{"Authorization": "ApiKey " + key, "Content-Type": "application/pdf"}, "%PDF-1.4 not really")
+	if resp.StatusCode != 201 || obj(t, body, "data")["filename"] != "upload.pdf" {
+		t.Fatalf("unnamed upload = %d %v", resp.StatusCode, body)
+	}
+	resp, body = e.raw(t, "PUT", "/api/upload_file", map[string]string{"Authorization": "ApiKey " + key, "Content-Type": "text/plain"}, "plain")
+	if resp.StatusCode != 201 || obj(t, body, "data")["filename"] != "upload.txt" {
+		t.Fatalf("unnamed text upload = %d %v", resp.StatusCode, body)
+	}
+
 	// Sent as curl --data-binary sends it (labelled a form): typed by name.
 	resp, body = e.raw(t, "PUT", "/api/upload_file?filename=data.json", map[string]string{"Authorization": "ApiKey " + key, "Content-Type": "application/x-www-form-urlencoded"}, `{"a":1}`)
 	if ct, _ := obj(t, body, "data")["content_type"].(string); resp.StatusCode != 201 || ct != "application/json" {
@@ -131,7 +142,7 @@ func TestFilesUploadDownloadAndSignedURLs(t *testing.T) {
 		status             int
 		contains           string
 	}{
-		{"PUT", "/api/upload_file", "x", 400, "file name"},
+		{"PUT", "/api/upload_file?filename=/", "x", 400, "file name"},
 		{"GET", "/api/download_file", "", 400, "file_id"},
 		{"GET", "/api/download_file?file_id=nope", "", 404, "File not found"},
 		{"POST", "/api/get_download_url", `{}`, 400, "file_id"},
