@@ -263,7 +263,7 @@ func (l *ChatLog) Subscribe(filter string, fn func(Entry)) (*nats.Subscription, 
 		cursor, _ := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
 		// The header's strings share one buffer with all the headers, and
 		// m.Data one with the whole message. Subscribers keep recent
-		// events (a hub room keeps a thousand), so an entry holds copies
+		// events (a hub room keeps up to 64 KiB), so an entry holds copies
 		// of just what it needs: about a third of the memory.
 		subject := m.Header.Get(jetstream.SubjectHeader)
 		if subject == last {
