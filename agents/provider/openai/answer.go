@@ -83,6 +83,12 @@ func (a *answer) add(ch *chunk, emit func(agents.Delta) error) error {
 			if text == "" {
 				continue
 			}
+			if a.text.Cap() == 0 {
+				// Pieces come a few bytes at a time: start where most
+				// answers fit, not at 8 bytes doubling (1 KB of garbage
+				// for a 400-byte answer).
+				a.text.Grow(512)
+			}
 			a.text.WriteString(text)
 			if err := emit(agents.Delta{Text: text}); err != nil {
 				return err
